@@ -1,0 +1,24 @@
+# dockerops.host: everything runs from here on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help lab demo demo-clean test lint unit build molecule
+
+help:
+	@echo "make demo   - provision a throwaway local test host and converge it with the site playbook"
+	@echo "make test   - set up the lab and run every test suite (what CI runs)"
+	@echo "make lint | unit | build | molecule - one suite (after make lab)"
+
+lab:
+	bash tests/lab/setup.sh
+
+demo: lab
+	bash tests/demo.sh
+
+demo-clean:
+	bash tests/demo.sh --clean
+
+test: lab
+	bash tests/run-tests.sh
+
+lint unit build molecule:
+	bash tests/run-tests.sh $@

@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: docker_repo
+short_description: Filters for Docker CE repositories
+description:
+  - C(docker_mirror_url) maps a mirror name to its base URL.
+  - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
+  - C(docker_apt_version) turns a version or version prefix into an apt version pattern.
+  - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
+  - C(pgp_fingerprint) normalizes a fingerprint (spaces removed, upper case).
+author: dockerops.host maintainers
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
+
+from ansible_collections.dockerops.host.plugins.module_utils import docker_repo, openpgp
+
+display = Display()
+
+
+def _wrap(func):
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (docker_repo.DockerRepoError, openpgp.OpenPGPError) as e:
+            raise AnsibleFilterError(str(e))
+    wrapped.__name__ = func.__name__
+    return wrapped
+
+
+def docker_mirror_url(mirror, custom_url=None, varname="mirror"):
+    return docker_repo.mirror_base_url(mirror, custom_url, varname)
+
+
+def docker_channel(channel, varname="channel"):
+    new, warning = docker_repo.canonical_channel(channel, varname)
+    if warning:
+        display.warning(warning)
+    return new
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "docker_mirror_url": _wrap(docker_mirror_url),
+            "docker_channel": _wrap(docker_channel),
+            "docker_apt_version": _wrap(docker_repo.apt_version_spec),
+            "pgp_fingerprints": _wrap(openpgp.fingerprints),
+            "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
+        }

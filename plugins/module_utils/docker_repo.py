@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where Docker CE comes from: mirror names, channels and version pins.
+
+One place for what both install roles (apt and yum) share.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+# Base URLs laid out like download.docker.com/linux: <base>/<distro>/...
+MIRRORS = {
+    "official": "https://download.docker.com/linux",
+    "ustc": "https://mirrors.ustc.edu.cn/docker-ce/linux",
+    "aliyun": "https://mirrors.aliyun.com/docker-ce/linux",
+    "tuna": "https://mirrors.tuna.tsinghua.edu.cn/docker-ce/linux",
+}
+CHANNELS = ("stable", "test")
+# Docker's repository files dropped `edge` in 2020 and `nightly` in 2025.
+DEPRECATED_CHANNELS = {"edge": "test", "nightly": "test"}
+URL_SCHEMES = ("http://", "https://", "file://")
+# Docker's own DEFAULT key: 9DC8 5822 9FC7 DD38 854A E2D8 8D81 803C 0EBF CD88
+OFFICIAL_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+
+
+class DockerRepoError(ValueError):
+    pass
+
+
+def mirror_base_url(mirror, custom_url=None, varname="mirror"):
+    """Base URL (…/linux) of the chosen mirror, without a trailing slash."""
+    if mirror == "custom":
+        url = (custom_url or "").strip()
+        if not url:
+            raise DockerRepoError("%s is 'custom' but no mirror URL was given" % varname)
+        if not url.startswith(URL_SCHEMES):
+            raise DockerRepoError(
+                "the custom mirror URL %r must start with one of %s" % (url, ", ".join(URL_SCHEMES)))
+        if url.startswith("file://") and not url.startswith("file:///"):
+            raise DockerRepoError("the custom mirror URL %r must be an absolute file:/// path" % url)
+        return url.rstrip("/")
+    if mirror not in MIRRORS:
+        raise DockerRepoError("%s %r is not one of %s" % (varname, mirror, ", ".join(sorted(MIRRORS) + ["custom"])))
+    return MIRRORS[mirror]
+
+
+def canonical_channel(channel, varname="channel"):
+    """(channel, warning or None): the channel to use, and why it changed."""
+    if channel in CHANNELS:
+        return channel, None
+    if channel in DEPRECATED_CHANNELS:
+        new = DEPRECATED_CHANNELS[channel]
+        return new, ("%s %r is deprecated: Docker's repositories no longer have it; using %r instead"
+                     % (varname, channel, new))
+    raise DockerRepoError("%s %r is not one of %s" % (
+        varname, channel, ", ".join(CHANNELS + tuple(DEPRECATED_CHANNELS))))
+
+
+def apt_version_spec(version):
+    """An apt version pattern for a docker-ce version or prefix.
+
+    '' -> '' (no pin); '5:27.3.1-1~debian.12~bookworm' -> itself (exact);
+    '27.3.1' or '27.3' -> '5:27.3.1*' / '5:27.3.*' (Docker's epoch is 5).
+    """
+    version = (version or "").strip()
+    if not version:
+        return ""
+    if not re.match(r"^[0-9][0-9A-Za-z.+:~-]*$", version):
+        raise DockerRepoError("version %r is not a Debian version or version prefix" % version)
+    if ":" in version or "~" in version or "-" in version:
+        return version if ":" in version else "5:" + version
+    if version.count(".") < 2:
+        return "5:%s.*" % version
+    return "5:%s*" % version

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Everything the demo and the tests need, on a fresh Debian/Ubuntu machine:
+# host packages and a running engine, the venv and dependency collections,
+# the lab images and the fixture Docker CE mirror. Each step reuses what an
+# earlier run built from the same recipe. Writes .cache/lab.env.
+source "$(dirname "$0")/lib.sh"
+
+bash "${LAB_DIR}/host-deps.sh"
+VENV="$(bash "${LAB_DIR}/venv.sh")"
+COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
+for codename in bookworm trixie; do bash "${LAB_DIR}/build-image.sh" "${codename}"; done
+MIRROR="$(bash "${LAB_DIR}/build-fixture-mirror.sh")"
+
+# This checkout as dockerops.host, beside its dependency collections.
+SELF="${REPO_ROOT}/.cache/collections"
+mkdir -p "${SELF}/ansible_collections/dockerops"
+ln -sfn "${REPO_ROOT}" "${SELF}/ansible_collections/dockerops/host"
+
+cat > "${REPO_ROOT}/.cache/lab.env" <<ENV
+export DOCKEROPS_CACHE='${DOCKEROPS_CACHE}'
+export DOCKEROPS_VENV='${VENV}'
+export PATH='${VENV}/bin':"\${PATH}"
+export DOCKEROPS_COLLECTIONS_PATH='${SELF}:${COLLECTIONS}'
+export ANSIBLE_COLLECTIONS_PATH='${SELF}:${COLLECTIONS}'
+export PYTHONPATH='${SELF}'
+export DOCKEROPS_FIXTURE_MIRROR='${MIRROR}'
+export DOCKEROPS_FIXTURE_FINGERPRINT='$(cat "${MIRROR}/FINGERPRINT")'
+export DOCKER='${DOCKER}'
+ENV
+log "lab ready: .cache/lab.env"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The test run: every suite runs, each is reported, and the run fails if any
+# failed. Suites can be picked: tests/run-tests.sh lint unit build molecule
+set -uo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck disable=SC1091
+source .cache/lab.env
+
+ALL=(lint unit build molecule)
+SUITES=("${@:-${ALL[@]}}")
+passed=0; failed=0; failures=()
+mkdir -p tests/output
+
+run_suite() {
+  local name="$1"; shift
+  printf '\n\033[1;35m=== %s ===\033[0m\n' "${name}"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1)); printf '\033[1;32m--- %s: PASSED (%ds)\033[0m\n' "${name}" $((SECONDS - start))
+  else
+    failed=$((failed + 1)); failures+=("${name}"); printf '\033[1;31m--- %s: FAILED (%ds)\033[0m\n' "${name}" $((SECONDS - start))
+  fi
+}
+
+suite_lint() {
+  yamllint -s . && ansible-lint --profile production --strict && antsibull-changelog lint
+}
+suite_unit() {
+  python -m pytest -q -p no:cacheprovider tests/unit
+}
+suite_build() { bash tests/collection-build.sh; }
+molecule_scenario() {
+  local scenario="$1"
+  (cd "$(pwd)" && molecule test -s "${scenario}")
+}
+
+for suite in "${SUITES[@]}"; do
+  case "${suite}" in
+    lint) run_suite "lint (yamllint, ansible-lint production, changelog fragments)" suite_lint ;;
+    unit) run_suite "unit tests (pytest)" suite_unit ;;
+    build) run_suite "collection build, install and FQCN resolution" suite_build ;;
+    molecule) run_suite "molecule: docker_install_ubuntu (Debian 12/13 containers)" molecule_scenario docker_install_ubuntu ;;
+    molecule:*) run_suite "molecule: ${suite#molecule:}" molecule_scenario "${suite#molecule:}" ;;
+    *) echo "unknown suite ${suite}" >&2; failed=$((failed + 1)); failures+=("${suite}") ;;
+  esac
+done
+
+printf '\n'
+((failed)) && printf 'failed suites: %s\n' "${failures[*]}"
+echo "suites: ${passed} passed, ${failed} failed"
+((failed == 0))

@@ -1,0 +1,17 @@
+"""Unit tests import the collection as ansible_collections.dockerops.host.
+
+`make test` puts .cache/collections (a link to this checkout) on PYTHONPATH;
+this makes a plain `pytest tests/unit` work too.
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LINK_ROOT = os.path.join(ROOT, ".cache", "collections")
+link = os.path.join(LINK_ROOT, "ansible_collections", "dockerops", "host")
+if not os.path.exists(link):
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(ROOT, link)
+if LINK_ROOT not in sys.path:
+    sys.path.insert(0, LINK_ROOT)

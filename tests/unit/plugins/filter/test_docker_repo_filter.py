@@ -1,0 +1,24 @@
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dockerops.host.plugins.filter.docker_repo import FilterModule
+
+FILTERS = FilterModule().filters()
+
+
+def test_filters_are_registered():
+    assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version",
+                            "pgp_fingerprints", "pgp_fingerprint"}
+
+
+def test_errors_become_filter_errors_with_the_message():
+    with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_mirror 'nope' is not one of"):
+        FILTERS["docker_mirror_url"]("nope", None, "docker_install_ubuntu_mirror")
+
+
+def test_deprecated_channel_warns(monkeypatch):
+    seen = []
+    import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
+    monkeypatch.setattr(mod.display, "warning", seen.append)
+    assert FILTERS["docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
+    assert seen and "'edge' is deprecated" in seen[0]
