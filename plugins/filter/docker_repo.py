@@ -14,6 +14,7 @@ description:
   - C(docker_mirror_url) maps a mirror name to its base URL.
   - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
   - C(docker_apt_version) turns a version or version prefix into an apt version pattern.
+  - C(docker_rpm_version) does the same for dnf and yum package specs.
   - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
   - C(pgp_fingerprint) normalizes a fingerprint (spaces removed, upper case).
 author: dockerops.host maintainers
@@ -54,6 +55,7 @@ class FilterModule(object):
             "docker_mirror_url": _wrap(docker_mirror_url),
             "docker_channel": _wrap(docker_channel),
             "docker_apt_version": _wrap(docker_repo.apt_version_spec),
+            "docker_rpm_version": _wrap(docker_repo.rpm_version_spec),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
             "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
         }

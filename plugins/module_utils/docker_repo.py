@@ -77,3 +77,20 @@ def apt_version_spec(version):
     if version.count(".") < 2:
         return "5:%s.*" % version
     return "5:%s*" % version
+
+
+def rpm_version_spec(version):
+    """A dnf/yum package version suffix for a docker-ce version or prefix.
+
+    '' -> ''; '27.3.1' -> '27.3.1*'; '27.3' -> '27.3.*'; '3:27.3.1-1.el9' -> itself (exact).
+    """
+    version = (version or "").strip()
+    if not version:
+        return ""
+    if not re.match(r"^[0-9][0-9A-Za-z.+:~_-]*$", version):
+        raise DockerRepoError("version %r is not an RPM version or version prefix" % version)
+    if ":" in version or "-" in version:
+        return version
+    if version.count(".") < 2:
+        return "%s.*" % version
+    return "%s*" % version

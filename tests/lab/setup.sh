@@ -10,6 +10,7 @@ VENV="$(bash "${LAB_DIR}/venv.sh")"
 COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
 for codename in bookworm trixie; do bash "${LAB_DIR}/build-image.sh" "${codename}"; done
 MIRROR="$(bash "${LAB_DIR}/build-fixture-mirror.sh")"
+bash "${LAB_DIR}/build-vm-image.sh" >/dev/null
 
 # This checkout as dockerops.host, beside its dependency collections.
 SELF="${REPO_ROOT}/.cache/collections"

@@ -7,7 +7,7 @@ FILTERS = FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version",
+    assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
                             "pgp_fingerprints", "pgp_fingerprint"}
 
 

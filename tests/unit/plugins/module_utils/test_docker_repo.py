@@ -66,3 +66,16 @@ def test_apt_version_spec(version, spec):
 def test_bad_version_is_refused(version):
     with pytest.raises(dr.DockerRepoError, match="is not a Debian version"):
         dr.apt_version_spec(version)
+
+
+@pytest.mark.parametrize("version, spec", [
+    ("", ""), ("27.3.1", "27.3.1*"), ("27.3", "27.3.*"), ("3:27.3.1-1.el9", "3:27.3.1-1.el9"), ("27.3.1-1.el8", "27.3.1-1.el8"),
+])
+def test_rpm_version_spec(version, spec):
+    assert dr.rpm_version_spec(version) == spec
+
+
+@pytest.mark.parametrize("version", ["latest", "27.3.1 && reboot", "el9"])
+def test_bad_rpm_version_is_refused(version):
+    with pytest.raises(dr.DockerRepoError, match="is not an RPM version"):
+        dr.rpm_version_spec(version)

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: docker_daemon
+short_description: Build and check the Docker daemon configuration
+description:
+  - C(docker_daemon_merge) merges a list of C({name, options}) sources in order; a key two sources set to different
+    values fails, naming the key and both sources.
+  - C(docker_daemon_check) refuses values dockerd only rejects at start-up, and on engines before 23.0 (no
+    C(dockerd --validate)) keys it does not know.
+  - C(docker_registry_mirrors) checks a list of registry mirror URLs (http or https only).
+  - C(docker_has_validate) tells whether an engine version has C(dockerd --validate).
+  - C(docker_daemon_changed) lists the options that differ between a new and an old configuration.
+author: dockerops.host maintainers
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dockerops.host.plugins.module_utils import daemon_config as dc
+
+
+def _wrap(func):
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except dc.DaemonConfigError as e:
+            raise AnsibleFilterError(str(e))
+    wrapped.__name__ = func.__name__
+    return wrapped
+
+
+def docker_daemon_merge(sources):
+    merged, _ = dc.merge([(s["name"], s.get("options")) for s in sources])
+    return merged
+
+
+def docker_daemon_check(config, engine_version):
+    dc.check_values(config)
+    dc.check_known_keys(config, engine_version)
+    return config
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "docker_daemon_merge": _wrap(docker_daemon_merge),
+            "docker_daemon_check": _wrap(docker_daemon_check),
+            "docker_registry_mirrors": _wrap(dc.check_registry_mirrors),
+            "docker_has_validate": _wrap(dc.has_validate),
+            "docker_daemon_changed": _wrap(dc.changed_keys),
+        }

@@ -1,0 +1,189 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sysctl_check
+short_description: Check kernel parameters and modules, now and at boot
+description:
+  - Reads the live values of the given kernel parameters under C(/proc/sys) and the loaded kernel modules, and
+    compares them with the wanted ones.
+  - Computes the value each parameter will have after a reboot from C(/etc/sysctl.d), C(/run/sysctl.d),
+    C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d) and C(/lib/sysctl.d) (in the order C(systemd-sysctl) applies
+    them, later wins) and C(/etc/sysctl.conf), so that a value that is right now but lost at reboot is reported.
+  - Reports the warnings C(docker info) gives about these parameters when an engine answers.
+  - Read-only.
+version_added: 0.1.0
+author: dockerops.host maintainers
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+options:
+  parameters:
+    description:
+      - Wanted kernel parameters, name to value, for example C(net.bridge.bridge-nf-call-iptables=1).
+      - Multi-word values (C(4096 87380 6291456)) compare word by word.
+    type: dict
+    default: {}
+  modules:
+    description: Kernel modules that should be loaded now and at boot (C(/etc/modules-load.d) and the like).
+    type: list
+    elements: str
+    default: []
+  fail_on_mismatch:
+    description:
+      - Fail, naming each parameter and its cause, unless every parameter is C(ok) and every module is loaded and
+        loaded at boot.
+    type: bool
+    default: false
+  docker_warnings:
+    description: Ask a running engine (C(docker info)) for its warnings about these parameters.
+    type: bool
+    default: true
+notes:
+  - Statuses are C(ok) (set now and at boot), C(not_persisted) (set now, not at boot), C(mismatch) (the kernel has
+    another value), and C(missing) (the kernel has no such parameter; C(net.bridge.*) exists only once
+    C(br_netfilter) is loaded).
+seealso:
+  - module: ansible.posix.sysctl
+  - module: community.general.modprobe
+"""
+
+EXAMPLES = r"""
+- name: Check what Docker and Kubernetes need from the kernel
+  dockerops.host.sysctl_check:
+    parameters:
+      net.bridge.bridge-nf-call-iptables: 1
+      net.bridge.bridge-nf-call-ip6tables: 1
+      net.ipv4.ip_forward: 1
+    modules: [br_netfilter, overlay]
+    fail_on_mismatch: true
+
+- name: Report only
+  dockerops.host.sysctl_check:
+    parameters:
+      net.ipv4.ip_forward: 1
+  register: kernel
+
+- name: Show parameters that are not right
+  ansible.builtin.debug:
+    msg: "{{ kernel.failed_parameters }}"
+"""
+
+RETURN = r"""
+parameters:
+  description: One entry per wanted parameter.
+  returned: always
+  type: dict
+  sample:
+    net.bridge.bridge-nf-call-iptables:
+      expected: "1"
+      actual: "1"
+      boot_value: "1"
+      boot_source: /etc/sysctl.d/90-dockerops.conf:3
+      status: ok
+      cause: ""
+modules:
+  description: One entry per wanted module, whether it is loaded now and listed for loading at boot.
+  returned: always
+  type: dict
+  sample:
+    br_netfilter:
+      loaded: true
+      at_boot: true
+failed_parameters:
+  description: Names of the parameters whose status is not C(ok).
+  returned: always
+  type: list
+  elements: str
+  sample: [net.ipv4.ip_forward]
+failed_modules:
+  description: Names of the modules not loaded now or not loaded at boot.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+docker_warnings:
+  description: Warnings of C(docker info) that concern these parameters; empty when no engine answers.
+  returned: always
+  type: list
+  elements: str
+  sample: ["WARNING: bridge-nf-call-iptables is disabled"]
+engine_answered:
+  description: Whether a Docker engine answered C(docker info).
+  returned: always
+  type: bool
+  sample: true
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockerops.host.plugins.module_utils import sysctl
+
+# docker info's words for the kernel settings it depends on.
+DOCKER_WARNING_WORDS = ("bridge-nf-call", "IPv4 forwarding", "ip_forward")
+
+
+def docker_info_warnings(module):
+    docker = module.get_bin_path("docker")
+    if not docker:
+        return False, []
+    rc, out, err = module.run_command([docker, "info", "--format", "{{json .Warnings}}"],
+                                      environ_update={"LANG": "C"})
+    if rc != 0:
+        return False, []
+    try:
+        warnings = json.loads(out) or []
+    except ValueError:
+        return True, []
+    return True, [w for w in warnings if any(word in w for word in DOCKER_WARNING_WORDS)]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            parameters=dict(type="dict", default={}),
+            modules=dict(type="list", elements="str", default=[]),
+            fail_on_mismatch=dict(type="bool", default=False),
+            docker_warnings=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params["parameters"]
+    for name, value in params.items():
+        if value is None or isinstance(value, (dict, list)):
+            module.fail_json(msg="parameters: %s needs a single value, got %r" % (name, value))
+    try:
+        results, modules = sysctl.check(params, module.params["modules"])
+    except sysctl.SysctlError as e:
+        module.fail_json(msg=str(e))
+
+    answered, warnings = (False, [])
+    if module.params["docker_warnings"]:
+        answered, warnings = docker_info_warnings(module)
+
+    failed = [n for n, r in sorted(results.items()) if r["status"] != "ok"]
+    failed_modules = [n for n, m in modules.items() if not (m["loaded"] and m["at_boot"])]
+    out = dict(changed=False, parameters=results, modules=modules, failed_parameters=failed,
+               failed_modules=failed_modules, docker_warnings=warnings, engine_answered=answered)
+    if module.params["fail_on_mismatch"] and (failed or failed_modules):
+        lines = ["%s: %s (%s)" % (n, results[n]["status"], results[n]["cause"]) for n in failed]
+        lines += ["module %s: %s" % (n, "not loaded" if not modules[n]["loaded"] else "not loaded at boot")
+                  for n in failed_modules]
+        module.fail_json(msg="The kernel does not have what was asked: " + "; ".join(lines), **out)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A bootable Debian 12 VM disk for the kernel-level scenarios, from Debian's
+# archive only: debootstrap with a kernel, lvm2, thin-provisioning-tools and
+# sshd, written into a raw ext4 disk with mke2fs -d. The kernel and initrd are
+# kept beside it for QEMU's direct boot. Cached by a hash of this recipe.
+# Prints the image directory (disk.raw, vmlinuz, initrd.img, id_ed25519).
+source "$(dirname "$0")/lib.sh"
+
+CODENAME=bookworm
+MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+INCLUDE="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,lvm2,thin-provisioning-tools,\
+openssh-server,ifupdown,isc-dhcp-client,iproute2,procps,python3,python3-apt,sudo,e2fsprogs,util-linux"
+# Two cached stages: the debootstrapped rootfs (slow, rarely changes) and the
+# disk made from it (fast; changes with the rest of this script).
+base_hash="$(printf '%s %s %s\n' "${CODENAME}" "${INCLUDE}" "${MIRROR}" | sha256sum | cut -c1-12)"
+BASE="${DOCKEROPS_CACHE}/vm-rootfs-${CODENAME}-${base_hash}.tar"
+hash="$(printf '%s\n' "${base_hash}" | cat - "$0" | sha256sum | cut -c1-12)"
+OUT="${DOCKEROPS_CACHE}/vm-${CODENAME}-${hash}"
+if [ -e "${OUT}/.complete" ]; then
+  log "VM image is current: ${OUT}"
+  echo "${OUT}"; exit 0
+fi
+log "building VM image ${OUT}"
+rm -rf "${OUT}"; mkdir -p "${OUT}"
+rootfs="$(mktemp -d "${DOCKEROPS_CACHE}/vm-rootfs.XXXX")"
+trap 'rm -rf "${rootfs}"' EXIT
+if [ ! -e "${BASE}" ]; then
+  log "debootstrapping the VM's root filesystem with a kernel (a few minutes)"
+  debootstrap --variant=minbase --include="${INCLUDE}" "${CODENAME}" "${rootfs}" "${MIRROR}" >"${OUT}/debootstrap.log" 2>&1 \
+    || { tail -20 "${OUT}/debootstrap.log" >&2; die "debootstrap for the VM failed"; }
+  rm -rf "${rootfs}"/var/cache/apt/archives/*.deb
+  tar -C "${rootfs}" -cf "${BASE}.tmp" . && mv "${BASE}.tmp" "${BASE}"
+else
+  tar -C "${rootfs}" -xf "${BASE}"
+fi
+
+ssh-keygen -q -t ed25519 -N '' -C dockerops-lab-vm -f "${OUT}/id_ed25519"
+install -d -m 0700 "${rootfs}/root/.ssh"
+install -m 0600 "${OUT}/id_ed25519.pub" "${rootfs}/root/.ssh/authorized_keys"
+echo "dockerops-vm" > "${rootfs}/etc/hostname"
+printf '127.0.0.1 localhost\n127.0.1.1 dockerops-vm\n' > "${rootfs}/etc/hosts"
+printf 'auto lo\niface lo inet loopback\nauto eth0\niface eth0 inet dhcp\n' > "${rootfs}/etc/network/interfaces"
+printf '/dev/vda / ext4 defaults,errors=remount-ro 0 1\n' > "${rootfs}/etc/fstab"
+: > "${rootfs}/etc/machine-id"
+# The VM gets its own SSH host keys on first boot, not the builder's.
+rm -f "${rootfs}"/etc/ssh/ssh_host_*
+mkdir -p "${rootfs}/etc/systemd/system/ssh.service.d"
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' > "${rootfs}/etc/systemd/system/ssh.service.d/hostkeys.conf"
+# Nothing on the VM's screen: its console is a log file.
+ln -sf /dev/null "${rootfs}/etc/systemd/system/getty@tty1.service"
+
+cp "$(ls "${rootfs}"/boot/vmlinuz-* | sort -V | tail -1)" "${OUT}/vmlinuz"
+cp "$(ls "${rootfs}"/boot/initrd.img-* | sort -V | tail -1)" "${OUT}/initrd.img"
+mke2fs -q -t ext4 -L dockerops-root -d "${rootfs}" "${OUT}/disk.raw" 4G
+rm -f "${OUT}/debootstrap.log"
+touch "${OUT}/.complete"
+log "VM image ready"
+echo "${OUT}"

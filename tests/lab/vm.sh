@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# vm.sh start NAME PORT : boot a lab VM from a fresh copy-on-write overlay of the
+#                         cached disk, with a blank 4G spare disk (/dev/vdb),
+#                         ssh forwarded to 127.0.0.1:PORT; waits for ssh.
+# vm.sh stop NAME       : power it off and delete its overlay and spare disk.
+# Software emulation (TCG): KVM does not work on these machines.
+source "$(dirname "$0")/lib.sh"
+action="${1:?usage: vm.sh start NAME PORT | stop NAME}"; name="${2:?name}"
+RUN="${DOCKEROPS_CACHE}/run/${name}"
+
+case "${action}" in
+start)
+  port="${3:?port}"
+  image="$(bash "${LAB_DIR}/build-vm-image.sh")"
+  [ -e "${RUN}/qemu.pid" ] && kill "$(cat "${RUN}/qemu.pid")" 2>/dev/null || true
+  rm -rf "${RUN}"; mkdir -p "${RUN}"
+  qemu-img create -q -f qcow2 -b "${image}/disk.raw" -F raw "${RUN}/root.qcow2"
+  qemu-img create -q -f qcow2 "${RUN}/spare.qcow2" 4G
+  cp "${image}/id_ed25519" "${RUN}/id_ed25519"; chmod 600 "${RUN}/id_ed25519"
+  qemu-system-x86_64 -name "${name}" -accel tcg,thread=multi -cpu max -m 2048 -smp 2 \
+    -kernel "${image}/vmlinuz" -initrd "${image}/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet" \
+    -drive "file=${RUN}/root.qcow2,format=qcow2,if=virtio" \
+    -drive "file=${RUN}/spare.qcow2,format=qcow2,if=virtio" \
+    -nic "user,hostfwd=tcp:127.0.0.1:${port}-:22" \
+    -display none -serial "file:${RUN}/console.log" -daemonize -pidfile "${RUN}/qemu.pid"
+  SSH=(ssh -q -i "${RUN}/id_ed25519" -p "${port}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+       -o ConnectTimeout=5 -o BatchMode=yes root@127.0.0.1)
+  for _ in $(seq 1 90); do
+    "${SSH[@]}" true 2>/dev/null && { log "VM ${name} answers ssh on 127.0.0.1:${port}"; exit 0; }
+    sleep 2
+  done
+  tail -30 "${RUN}/console.log" >&2
+  die "VM ${name} did not answer ssh within 180 s"
+  ;;
+stop)
+  if [ -e "${RUN}/qemu.pid" ]; then
+    pid="$(cat "${RUN}/qemu.pid")"
+    kill "${pid}" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "${pid}" 2>/dev/null || true
+  fi
+  rm -rf "${RUN}"
+  ;;
+*) die "unknown action ${action}" ;;
+esac
