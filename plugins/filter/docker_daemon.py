@@ -21,19 +21,13 @@ description:
 author: dockerops.host maintainers
 """
 
-from ansible.errors import AnsibleFilterError
 
+from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
 from ansible_collections.dockerops.host.plugins.module_utils import daemon_config as dc
 
 
 def _wrap(func):
-    def wrapped(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except dc.DaemonConfigError as e:
-            raise AnsibleFilterError(str(e))
-    wrapped.__name__ = func.__name__
-    return wrapped
+    return raising_filter_errors(func, dc.DaemonConfigError)
 
 
 def docker_daemon_merge(sources):

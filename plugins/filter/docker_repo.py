@@ -20,22 +20,16 @@ description:
 author: dockerops.host maintainers
 """
 
-from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
+from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
 from ansible_collections.dockerops.host.plugins.module_utils import docker_repo, openpgp
 
 display = Display()
 
 
 def _wrap(func):
-    def wrapped(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (docker_repo.DockerRepoError, openpgp.OpenPGPError) as e:
-            raise AnsibleFilterError(str(e))
-    wrapped.__name__ = func.__name__
-    return wrapped
+    return raising_filter_errors(func, (docker_repo.DockerRepoError, openpgp.OpenPGPError))
 
 
 def docker_mirror_url(mirror, custom_url=None, varname="mirror"):

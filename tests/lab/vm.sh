@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vm.sh start NAME PORT : boot a lab VM from a fresh copy-on-write overlay of the
-#                         cached disk, with a blank 4G spare disk (/dev/vdb),
+#                         cached disk, with blank spare disks of 4G (/dev/vdb)
+#                         and 1G (/dev/vdc),
 #                         ssh forwarded to 127.0.0.1:PORT; waits for ssh.
 # vm.sh stop NAME       : power it off and delete its overlay and spare disk.
 # Software emulation (TCG): KVM does not work on these machines.
@@ -16,12 +17,14 @@ start)
   rm -rf "${RUN}"; mkdir -p "${RUN}"
   qemu-img create -q -f qcow2 -b "${image}/disk.raw" -F raw "${RUN}/root.qcow2"
   qemu-img create -q -f qcow2 "${RUN}/spare.qcow2" 4G
+  qemu-img create -q -f qcow2 "${RUN}/spare2.qcow2" 1G
   cp "${image}/id_ed25519" "${RUN}/id_ed25519"; chmod 600 "${RUN}/id_ed25519"
   qemu-system-x86_64 -name "${name}" -accel tcg,thread=multi -cpu max -m 2048 -smp 2 \
     -kernel "${image}/vmlinuz" -initrd "${image}/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet" \
     -drive "file=${RUN}/root.qcow2,format=qcow2,if=virtio" \
     -drive "file=${RUN}/spare.qcow2,format=qcow2,if=virtio" \
+    -drive "file=${RUN}/spare2.qcow2,format=qcow2,if=virtio" \
     -nic "user,hostfwd=tcp:127.0.0.1:${port}-:22" \
     -display none -serial "file:${RUN}/console.log" -daemonize -pidfile "${RUN}/qemu.pid"
   SSH=(ssh -q -i "${RUN}/id_ed25519" -p "${port}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null

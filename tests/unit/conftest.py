@@ -15,3 +15,6 @@ if not os.path.exists(link):
     os.symlink(ROOT, link)
 if LINK_ROOT not in sys.path:
     sys.path.insert(0, LINK_ROOT)
+# tests/unit/harness.py, shared by the module tests.
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)

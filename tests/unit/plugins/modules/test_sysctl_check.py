@@ -3,33 +3,15 @@ import json
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.dockerops.host.plugins.modules import sysctl_check
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        yield
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
+from harness import Fail, patch_exits, patch_module_args, run_main
 
 
 @pytest.fixture
 def module(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (_ for _ in ()).throw(Exit(kw)))
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kw: (_ for _ in ()).throw(Fail(kw)))
+    patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
 
     def run(args, check_results, run_command=None):
@@ -40,12 +22,8 @@ def module(monkeypatch):
             calls.append(argv)
             return run_command or (1, "", "Cannot connect to the Docker daemon")
         monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
-        with patch_module_args(args):
-            try:
-                sysctl_check.main()
-            except (Exit, Fail) as e:
-                return type(e).__name__, e.args[0], calls
-        raise AssertionError("module neither exited nor failed")
+        kind, result = run_main(sysctl_check.main, args)
+        return kind, result, calls
     return run
 
 

@@ -1,0 +1,38 @@
+"""Run a module's main() in-process: arguments in, exit_json/fail_json results out."""
+import json
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        yield
+
+
+class Exit(Exception):
+    pass
+
+
+class Fail(Exception):
+    pass
+
+
+def patch_exits(monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (_ for _ in ()).throw(Exit(kw)))
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kw: (_ for _ in ()).throw(Fail(kw)))
+
+
+def run_main(main, args):
+    """('Exit' or 'Fail', the result dict) of main() with these module arguments."""
+    with patch_module_args(args):
+        try:
+            main()
+        except (Exit, Fail) as e:
+            return type(e).__name__, e.args[0]
+    raise AssertionError("module neither exited nor failed")

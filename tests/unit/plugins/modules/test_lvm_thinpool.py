@@ -1,0 +1,263 @@
+"""lvm_thinpool against a fake LVM that answers like lvm2's JSON reports and wipefs/lsblk."""
+import json
+import os
+
+import pytest
+from ansible.module_utils import basic
+
+from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.modules import lvm_thinpool
+
+from harness import patch_exits, run_main
+
+class FakeLvm(object):
+    """Just enough LVM: PVs, one VG per name, LVs; commands mutate it as lvm2 would."""
+
+    def __init__(self):
+        self.pvs = {}          # device -> vg name or ""
+        self.vgs = set()
+        self.lvs = {}          # (vg, name) -> dict
+        self.signatures = {}   # device -> [(offset, type)]
+        self.mounts = {}       # device -> [mountpoint]
+        self.parts = {}        # device -> [partition]
+        self.calls = []
+        self.engine = None     # docker info answer
+
+    def lv_row(self, vg, name, lv):
+        return dict(lv_name=name, vg_name=vg, lv_attr=lv.get("attr", "twi-a-tz--"), segtype=lv["segtype"],
+                    lv_size=str(lv.get("size", 4068474880)), data_percent=lv.get("data", ""),
+                    metadata_percent=lv.get("meta", ""), lv_profile=lv.get("profile", ""),
+                    seg_monitor=lv.get("monitor", ""), chunk_size=str(lv.get("chunk", 0)))
+
+    def __call__(self, module, argv, **kw):
+        cmd = os.path.basename(argv[0])
+        args = argv[1:]
+        self.calls.append(" ".join([cmd] + args))
+        if cmd in ("pvs", "vgs", "lvs"):
+            if cmd == "pvs":
+                rows = [dict(pv_name=d, vg_name=v) for d, v in self.pvs.items()]
+                return 0, json.dumps({"report": [{"pv": rows}]}), ""
+            if cmd == "vgs":
+                rows = [dict(vg_name=v, vg_size="4290772992", vg_free="0") for v in sorted(self.vgs)]
+                return 0, json.dumps({"report": [{"vg": rows}]}), ""
+            vg = args[-1]
+            rows = [self.lv_row(v, n, lv) for (v, n), lv in self.lvs.items() if v == vg]
+            return 0, json.dumps({"report": [{"lv": rows}]}), ""
+        if cmd == "wipefs" and "--no-act" in args:
+            sigs = self.signatures.get(args[-1], [])
+            return 0, "# offset,uuid,label,type\n" + "".join("%s,u,l,%s\n" % s for s in sigs), ""
+        if cmd == "lsblk":
+            dev = args[-1]
+            if "NAME,MOUNTPOINT" in args:
+                return 0, "%s\n" % dev + "".join("%s %s\n" % (dev, m) for m in self.mounts.get(dev, [])), ""
+            return 0, "%s disk\n" % dev + "".join("%s part\n" % p for p in self.parts.get(dev, [])), ""
+        if cmd == "wipefs":
+            self.signatures.pop(args[-1], None)
+        elif cmd == "pvcreate":
+            self.pvs[args[-1]] = ""
+        elif cmd in ("vgcreate", "vgextend"):
+            self.vgs.add(args[0])
+            for d in args[1:]:
+                self.pvs[d] = args[0]
+        elif cmd == "lvcreate":
+            self.lvs[(args[args.index("-n") + 2], args[args.index("-n") + 1])] = dict(segtype="linear", attr="-wi-a-----")
+        elif cmd == "lvconvert":
+            vg, pool = args[args.index("--thinpool") + 1].split("/")
+            _, meta = args[args.index("--poolmetadata") + 1].split("/")
+            del self.lvs[(vg, meta)]
+            self.lvs[(vg, pool)] = dict(segtype="thin-pool", chunk=524288, data="0.00", meta="10.42")
+        elif cmd == "lvchange":
+            vg, pool = args[-1].split("/")
+            if "--metadataprofile" in args:
+                self.lvs[(vg, pool)]["profile"] = args[args.index("--metadataprofile") + 1]
+            if "--monitor" in args:
+                self.lvs[(vg, pool)]["monitor"] = "monitored"
+        elif cmd == "lvremove":
+            vg, pool = args[-1].split("/")
+            del self.lvs[(vg, pool)]
+        elif cmd == "docker":
+            return (0, self.engine, "") if self.engine else (1, "", "Cannot connect")
+        return 0, "", ""
+
+    def ready_pool(self, vg="docker", dev="/dev/vdb", **extra):
+        self.pvs[dev] = vg
+        self.vgs.add(vg)
+        lv = dict(segtype="thin-pool", chunk=524288, data="1.50", meta="10.42", profile="%s-thinpool" % vg,
+                  monitor="monitored")
+        lv.update(extra)
+        self.lvs[(vg, "thinpool")] = lv
+
+
+@pytest.fixture
+def lvm(monkeypatch, tmp_path):
+    fake = FakeLvm()
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake(self, argv, **kw))
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, **kw: "/sbin/" + name)
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(lvmlib, "is_block_device", lambda path: path.startswith("/dev/vd"))
+    monkeypatch.setattr(lvm_thinpool, "PROFILE_DIR", str(tmp_path / "profile"))
+    monkeypatch.setattr(os.path, "realpath", lambda p: p)
+    fake.profile_dir = tmp_path / "profile"
+    return fake
+
+
+def run(args, check=False):
+    return run_main(lvm_thinpool.main, dict(args, _ansible_check_mode=True) if check else args)
+
+
+def changing(fake):
+    return [c for c in fake.calls if not c.startswith(("pvs", "vgs", "lvs", "lsblk", "wipefs --no-act", "docker"))]
+
+
+def write_profile(fake, name="docker-thinpool", threshold=80, percent=20):
+    fake.profile_dir.mkdir(exist_ok=True)
+    (fake.profile_dir / (name + ".profile")).write_text(lvm_thinpool.profile_text(threshold, percent))
+
+
+def test_blank_disk_gets_the_whole_procedure_in_order(lvm):
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and res["changed"]
+    assert changing(lvm) == [
+        "pvcreate /dev/vdb",
+        "vgcreate docker /dev/vdb",
+        "lvcreate --yes --wipesignatures y -n thinpool docker -l 95%VG",
+        "lvcreate --yes --wipesignatures y -n thinpoolmeta docker -l 1%VG",
+        "lvconvert -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta",
+        "lvchange --metadataprofile docker-thinpool docker/thinpool",
+        "lvchange --monitor y docker/thinpool",
+    ]
+    assert "write %s/docker-thinpool.profile" % lvm.profile_dir in res["commands"]
+    profile = (lvm.profile_dir / "docker-thinpool.profile").read_text()
+    assert "thin_pool_autoextend_threshold=80" in profile and "thin_pool_autoextend_percent=20" in profile
+    assert res["pool"]["device"] == "/dev/mapper/docker-thinpool"
+    assert res["pool"]["monitored"] and res["pool"]["profile"] == "docker-thinpool"
+    assert res["pool"]["metadata_percent"] == 10.42
+
+
+def test_pool_in_shape_is_left_alone(lvm):
+    lvm.ready_pool()
+    write_profile(lvm)
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and not res["changed"] and res["commands"] == []
+    assert changing(lvm) == []
+
+
+def test_check_mode_plans_and_runs_nothing(lvm):
+    kind, res = run({"devices": ["/dev/vdb"]}, check=True)
+    assert kind == "Exit" and res["changed"]
+    assert res["commands"][:2] == ["pvcreate /dev/vdb", "vgcreate docker /dev/vdb"]
+    assert changing(lvm) == [] and not lvm.profile_dir.exists()
+
+
+@pytest.mark.parametrize("stage, remaining", [
+    ("pv", ["vgcreate", "lvcreate", "lvcreate", "lvconvert", "lvchange", "lvchange"]),
+    ("vg", ["lvcreate", "lvcreate", "lvconvert", "lvchange", "lvchange"]),
+    ("data", ["lvcreate", "lvconvert", "lvchange", "lvchange"]),
+    ("meta", ["lvconvert", "lvchange", "lvchange"]),
+    ("converted", ["lvchange", "lvchange"]),
+])
+def test_interrupted_run_resumes_where_it_stopped(lvm, stage, remaining):
+    order = ["pv", "vg", "data", "meta", "converted"]
+    done = order[:order.index(stage) + 1]
+    lvm.pvs["/dev/vdb"] = "docker" if "vg" in done else ""
+    if "vg" in done:
+        lvm.vgs.add("docker")
+    if "data" in done:
+        lvm.lvs[("docker", "thinpool")] = dict(segtype="linear")
+    if "meta" in done:
+        lvm.lvs[("docker", "thinpoolmeta")] = dict(segtype="linear")
+    if "converted" in done:
+        lvm.lvs = {("docker", "thinpool"): dict(segtype="thin-pool", chunk=524288)}
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and res["changed"]
+    assert [c.split()[0] for c in changing(lvm)] == remaining
+    assert res["pool"]["exists"] and res["pool"]["monitored"]
+
+
+def test_drift_is_corrected_where_lvm_allows_and_reported_where_not(lvm):
+    lvm.ready_pool(profile="", monitor="not monitored", chunk=65536)
+    write_profile(lvm, threshold=100)
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and res["changed"]
+    assert changing(lvm) == ["lvchange --metadataprofile docker-thinpool docker/thinpool",
+                             "lvchange --monitor y docker/thinpool"]
+    assert "thin_pool_autoextend_threshold=80" in (lvm.profile_dir / "docker-thinpool.profile").read_text()
+    assert res["warnings_found"] == ["the pool's chunk size is 65536 bytes, not 512K: LVM cannot change it on an "
+                                     "existing pool"]
+
+
+@pytest.mark.parametrize("setup, args, message", [
+    (lambda f: None, {"devices": ["/etc/hostname"]}, "devices: /etc/hostname is not a block device"),
+    (lambda f: f.parts.update({"/dev/vdb": ["/dev/vdb1"]}), {"devices": ["/dev/vdb"]},
+     "devices: /dev/vdb has partitions (/dev/vdb1)"),
+    (lambda f: f.mounts.update({"/dev/vdb": ["/srv"]}), {"devices": ["/dev/vdb"], "wipe_signatures": True},
+     "devices: /dev/vdb is mounted on /srv"),
+    (lambda f: f.pvs.update({"/dev/vdb": "data"}), {"devices": ["/dev/vdb"], "wipe_signatures": True},
+     "devices: /dev/vdb belongs to volume group data"),
+    (lambda f: f.signatures.update({"/dev/vdb": [("0x438", "ext4")]}), {"devices": ["/dev/vdb"]},
+     "devices: /dev/vdb holds ext4 at offset 0x438; refusing to overwrite it"),
+    (lambda f: f.signatures.update({"/dev/vdb": [("0x200", "gpt"), ("0x1fe", "PMBR")]}), {"devices": ["/dev/vdb"]},
+     "devices: /dev/vdb holds gpt at offset 0x200, PMBR at offset 0x1fe"),
+    (lambda f: None, {"devices": []}, "devices: volume group docker does not exist, and no devices were given"),
+    (lambda f: None, {"devices": ["/dev/vdb"], "data_size": "lots"}, "data_size: size 'lots' is neither"),
+    (lambda f: None, {"devices": ["/dev/vdb"], "autoextend_threshold": 30}, "autoextend_threshold: 30 is out of range"),
+])
+def test_refusals_name_what_was_found_and_write_nothing(lvm, setup, args, message):
+    setup(lvm)
+    kind, res = run(args)
+    assert kind == "Fail"
+    assert message in res["msg"]
+    assert changing(lvm) == [] and res["commands"] == []
+
+
+def test_wipe_signatures_erases_then_builds(lvm):
+    lvm.signatures["/dev/vdb"] = [("0x438", "ext4")]
+    kind, res = run({"devices": ["/dev/vdb"], "wipe_signatures": True})
+    assert kind == "Exit"
+    assert changing(lvm)[:2] == ["wipefs --all /dev/vdb", "pvcreate /dev/vdb"]
+
+
+def test_a_new_device_extends_the_volume_group(lvm):
+    lvm.ready_pool()
+    write_profile(lvm)
+    kind, res = run({"devices": ["/dev/vdb", "/dev/vdc"]})
+    assert changing(lvm) == ["pvcreate /dev/vdc", "vgextend docker /dev/vdc"]
+
+
+def test_absent_refuses_while_the_engine_uses_the_pool(lvm):
+    lvm.ready_pool()
+    lvm.engine = 'devicemapper [["Pool Name","docker-thinpool"],["Data file",""]]'
+    kind, res = run({"state": "absent"})
+    assert kind == "Fail" and "the running Docker engine uses docker/thinpool" in res["msg"]
+    assert changing(lvm) == []
+
+
+def test_absent_refuses_an_open_pool(lvm):
+    lvm.ready_pool(attr="twi-aotz--")
+    kind, res = run({"state": "absent"})
+    assert kind == "Fail" and "docker/thinpool is open" in res["msg"]
+
+
+def test_absent_removes_pool_and_profile(lvm):
+    lvm.ready_pool()
+    write_profile(lvm)
+    kind, res = run({"state": "absent"})
+    assert kind == "Exit" and res["changed"] and not res["pool"]["exists"]
+    assert changing(lvm) == ["lvremove --yes docker/thinpool"]
+    assert not (lvm.profile_dir / "docker-thinpool.profile").exists()
+    kind, res = run({"state": "absent"})
+    assert not res["changed"]
+
+
+def test_failed_command_reports_rc_and_stderr(lvm, monkeypatch):
+    real = lvm.__call__
+
+    def failing(module, argv, **kw):
+        if argv[0].endswith("vgcreate"):
+            return 5, "", "  Device /dev/vdb excluded by a filter."
+        return real(module, argv, **kw)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: failing(self, argv, **kw))
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Fail" and res["rc"] == 5
+    assert "vgcreate docker /dev/vdb failed: Device /dev/vdb excluded by a filter." in res["msg"]
+    assert res["commands"] == ["pvcreate /dev/vdb", "vgcreate docker /dev/vdb"]
