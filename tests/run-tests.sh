@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit build molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool)
+ALL=(lint unit build molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage)
 SUITES=("${@:-${ALL[@]}}")
 passed=0; failed=0; failures=()
 mkdir -p tests/output

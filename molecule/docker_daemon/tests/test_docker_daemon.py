@@ -22,6 +22,8 @@ def test_daemon_json_owner_mode_and_content(host):
     assert config["log-driver"] == "json-file"
     assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
     assert config["registry-mirrors"] == ["https://mirror.lab.invalid"]
+    # docker_storage's choice (auto: overlay2), handed over as a fragment.
+    assert config["storage-driver"] == "overlay2"
     # The fragment another role left is kept, not dropped.
     assert config["labels"] == ["dockerops.lab=fragment"]
     # userland-proxy stays true in the lab (see molecule.yml); the rest of the CIS set is on.

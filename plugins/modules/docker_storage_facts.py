@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_storage_facts
+short_description: What a Docker host's storage is, and what it could be
+description:
+  - Reports the running engine's version, storage driver, backing file system and d_type support.
+  - For devicemapper, whether it runs on loop files (loop-lvm, whose sparse data file grows and never gives space
+    back), with their apparent and allocated sizes, and the thin pool's data and metadata use.
+  - Whether overlay2 is supported on this host - kernel 4.0 or later (3.10.0-514 or later on EL), the overlay file
+    system, and a data root file system with d_type (xfs needs ftype=1).
+  - Whether the installed engine still has devicemapper (removed in Engine 25.0).
+  - Read-only.
+version_added: 0.1.0
+author: dockerops.host maintainers
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+options:
+  data_root:
+    description: The engine's data root, when no engine answers to say it.
+    type: path
+    default: /var/lib/docker
+seealso:
+  - module: dockerops.host.lvm_thinpool
+  - module: community.docker.docker_host_info
+"""
+
+EXAMPLES = r"""
+- name: Read the storage facts
+  dockerops.host.docker_storage_facts:
+  register: storage
+
+- name: Warn about loop-lvm
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} runs devicemapper on loop files {{ storage.devicemapper.loop_files }}"
+  when: storage.devicemapper.loop_lvm | default(false)
+"""
+
+RETURN = r"""
+engine:
+  description: The running engine; C(answered) is false when none answers.
+  returned: always
+  type: dict
+  sample: {answered: true, version: "20.10.24+dfsg1", storage_driver: overlay2, backing_filesystem: extfs,
+           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true}
+devicemapper:
+  description: Pool and loop files when the engine runs devicemapper; empty otherwise.
+  returned: always
+  type: dict
+  sample: {loop_lvm: true, pool_name: docker-254:0-1-pool, data_percent: 0.21,
+           loop_files: [{path: /var/lib/docker/devicemapper/devicemapper/data, apparent_bytes: 107374182400,
+                         allocated_bytes: 240164864}]}
+overlay2:
+  description: Whether overlay2 is supported on this host, and why.
+  returned: always
+  type: dict
+  sample: {supported: true, kernel: 6.1.0-50-amd64, data_root_fstype: ext4,
+           reasons: ["kernel 6.1.0-50-amd64 is 4.0 or later", "overlay file system available", "data root on ext4"]}
+"""
+
+import json
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockerops.host.plugins.module_utils import storage
+
+PROC_FILESYSTEMS = "/proc/filesystems"
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except (IOError, OSError):
+        return ""
+
+
+def docker_info(module):
+    docker = module.get_bin_path("docker")
+    if not docker:
+        return None
+    rc, out, _ = module.run_command([docker, "info", "--format", "{{json .}}"], environ_update={"LANG": "C"})
+    if rc != 0:
+        return None
+    try:
+        return json.loads(out)
+    except ValueError:
+        return None
+
+
+def engine_version(module, info):
+    if info:
+        return info.get("ServerVersion")
+    dockerd = module.get_bin_path("dockerd")
+    if not dockerd:
+        return None
+    rc, out, _ = module.run_command([dockerd, "--version"])
+    m = re.search(r"version ([0-9][^ ,]*)", out or "")
+    return m.group(1) if rc == 0 and m else None
+
+
+def fs_of(module, path):
+    """(fstype, mountpoint) of the file system holding path (or its nearest existing parent)."""
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    findmnt = module.get_bin_path("findmnt")
+    if not findmnt:
+        return None, None
+    rc, out, _ = module.run_command([findmnt, "--noheadings", "--output", "FSTYPE,TARGET", "--target", path])
+    if rc != 0 or not out.strip():
+        return None, None
+    fstype, _, target = out.strip().splitlines()[0].partition(" ")
+    return fstype, target.strip()
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(data_root=dict(type="path", default="/var/lib/docker")),
+                           supports_check_mode=True)
+    info = docker_info(module)
+    version = engine_version(module, info)
+    status = storage.driver_status(info or {})
+    data_root = (info or {}).get("DockerRootDir") or module.params["data_root"]
+    driver = (info or {}).get("Driver")
+    engine = dict(answered=info is not None, version=version, storage_driver=driver,
+                  backing_filesystem=status.get("Backing Filesystem"),
+                  supports_d_type={"true": True, "false": False}.get(status.get("Supports d_type")),
+                  data_root=data_root,
+                  has_devicemapper=storage.engine_has_devicemapper(version) if version else None)
+
+    dm = {}
+    if driver == "devicemapper":
+        dm = storage.devicemapper_facts(info)
+        dm["loop_files"] = [storage.loop_file(p) for p in dm.pop("loop_file_paths")]
+
+    fstype, mountpoint = fs_of(module, data_root)
+    ftype = None
+    if fstype == "xfs":
+        xfs_info = module.get_bin_path("xfs_info")
+        if xfs_info:
+            _, out, _ = module.run_command([xfs_info, mountpoint])
+            ftype = storage.xfs_ftype(out)
+    release = os.uname()[2]
+    modinfo = module.get_bin_path("modinfo")
+    module_found = bool(modinfo) and module.run_command([modinfo, "overlay"])[0] == 0
+    supported, reasons = storage.overlay2_support(release, read(PROC_FILESYSTEMS), module_found, fstype, ftype)
+    overlay2 = dict(supported=supported, reasons=reasons, kernel=release, data_root_fstype=fstype, xfs_ftype=ftype)
+
+    module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2)
+
+
+if __name__ == "__main__":
+    main()

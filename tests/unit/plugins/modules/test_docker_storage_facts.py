@@ -1,0 +1,79 @@
+"""docker_storage_facts with recorded docker info outputs and a patched findmnt."""
+import json
+import os
+
+import pytest
+from ansible.module_utils import basic
+from harness import patch_exits, run_main
+
+from ansible_collections.dockerops.host.plugins.modules import docker_storage_facts as mod
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+
+
+@pytest.fixture
+def host(monkeypatch, tmp_path):
+    state = dict(info=None, findmnt="ext4 /", xfs_info="", modinfo_rc=0, dockerd="Docker version 26.1.5+dfsg1, build a")
+    proc = tmp_path / "filesystems"
+    proc.write_text("nodev\tproc\nnodev\toverlay\n\text4\n")
+    monkeypatch.setattr(mod, "PROC_FILESYSTEMS", str(proc))
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+
+    def run(self, argv, **kw):
+        cmd = os.path.basename(argv[0])
+        if cmd == "docker":
+            return (0, json.dumps(state["info"]), "") if state["info"] else (1, "", "Cannot connect")
+        if cmd == "dockerd":
+            return 0, state["dockerd"], ""
+        if cmd == "findmnt":
+            return 0, state["findmnt"] + "\n", ""
+        if cmd == "xfs_info":
+            return 0, state["xfs_info"], ""
+        if cmd == "modinfo":
+            return state["modinfo_rc"], "", ""
+        raise AssertionError("unexpected command %s" % argv)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run)
+    return state
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name + ".json")) as f:
+        return json.load(f)
+
+
+def test_overlay2_host(host):
+    host["info"] = load("overlay2-20.10")
+    kind, res = run_main(mod.main, {})
+    assert kind == "Exit" and res["changed"] is False
+    assert res["engine"]["storage_driver"] == "overlay2" and res["engine"]["supports_d_type"] is True
+    assert res["engine"]["has_devicemapper"] is True
+    assert res["devicemapper"] == {} and res["overlay2"]["supported"] is True
+
+
+def test_loop_lvm_host_reports_its_loop_files(host, monkeypatch):
+    host["info"] = load("devicemapper-loop-20.10")
+    monkeypatch.setattr(mod.storage, "loop_file", lambda p: dict(path=p, exists=True, apparent_bytes=107374182400,
+                                                                  allocated_bytes=240164864))
+    kind, res = run_main(mod.main, {})
+    dm = res["devicemapper"]
+    assert dm["loop_lvm"] is True
+    assert [lf["path"] for lf in dm["loop_files"]] == ["/var/lib/docker/devicemapper/devicemapper/data",
+                                                      "/var/lib/docker/devicemapper/devicemapper/metadata"]
+    assert dm["loop_files"][0]["apparent_bytes"] == 107374182400
+
+
+def test_xfs_without_ftype_cannot_take_overlay2(host):
+    host["info"] = load("devicemapper-direct-20.10")
+    host["findmnt"] = "xfs /var/lib/docker"
+    host["xfs_info"] = "naming   =version 2   bsize=4096   ascii-ci=0, ftype=0\n"
+    kind, res = run_main(mod.main, {})
+    assert res["overlay2"]["supported"] is False and res["overlay2"]["xfs_ftype"] == 0
+    assert res["devicemapper"]["loop_lvm"] is False
+
+
+def test_no_engine_uses_dockerd_version(host):
+    kind, res = run_main(mod.main, {"data_root": "/srv/docker"})
+    assert res["engine"]["answered"] is False
+    assert res["engine"]["version"] == "26.1.5+dfsg1" and res["engine"]["has_devicemapper"] is False
+    assert res["engine"]["data_root"] == "/srv/docker"
