@@ -14,9 +14,12 @@ deps="${ANSIBLE_COLLECTIONS_PATH#*:}"
 export ANSIBLE_COLLECTIONS_PATH="${tmp}/installed:${deps}"
 cd "${tmp}"
 ansible-galaxy collection install --no-deps -p "${tmp}/installed" "${tarball}" >/dev/null
-ansible-galaxy collection list dockerops.host 2>/dev/null | grep -q "^# ${tmp}/installed/ansible_collections" \
-  || { echo "dockerops.host does not resolve from the installed copy" >&2; exit 1; }
-for playbook in site; do ansible-playbook --syntax-check -i localhost, "dockerops.host.${playbook}" >/dev/null; done
+ansible-galaxy collection list dockerops.host 2>/dev/null | tee "${tmp}/list.txt" | grep -q "^# ${tmp}/installed/ansible_collections" \
+  || { cat "${tmp}/list.txt" >&2; echo "dockerops.host does not resolve from the installed copy" >&2; exit 1; }
+for playbook in $(ls "${OLDPWD}/playbooks" | sed -n 's/\.yml$//p'); do
+  ansible-playbook --syntax-check -i localhost, "dockerops.host.${playbook}" >/dev/null \
+    || { echo "playbook dockerops.host.${playbook} does not resolve" >&2; exit 1; }
+done
 # ansible-doc exits 0 for a name it does not know: compare listings instead.
 roles="$(ansible-doc -t role -l dockerops.host 2>/dev/null | awk '/^dockerops.host/ {sub(":$", "", $1); print $1}')"
 for role in $(ls "${OLDPWD}/roles"); do
@@ -29,4 +32,23 @@ done
 for module in $(ls "${OLDPWD}/plugins/modules" | sed -n 's/\.py$//p'); do ansible-doc "dockerops.host.${module}" | grep -q "OPTIONS" || { echo "ansible-doc does not render ${module}" >&2; exit 1; }; done
 ansible localhost -m ansible.builtin.debug \
   -a "msg={{ 'official' | dockerops.host.docker_mirror_url }}" 2>/dev/null | grep -q download.docker.com/linux
-echo "dockerops.host resolves by FQCN from the installed tarball: site playbook, roles, modules, filters"
+echo "dockerops.host resolves by FQCN from the installed tarball: playbooks, roles, modules, filters"
+
+# The example inventory sets only variables the roles take, with valid values.
+ansible-playbook -i "${OLDPWD}/examples/inventory" "${OLDPWD}/tests/example-inventory.yml" >"${tmp}/example.log" \
+  || { tail -30 "${tmp}/example.log" >&2; exit 1; }
+echo "examples/inventory: every host's variables pass the roles' argument specs"
+
+# CHANGELOG.rst is what antsibull-changelog generates from changelogs/.
+cp -r "${OLDPWD}/changelogs" "${OLDPWD}/galaxy.yml" "${OLDPWD}/CHANGELOG.rst" "${tmp}/" && mkdir -p "${tmp}/plugins"
+(cd "${tmp}" && antsibull-changelog generate >/dev/null && diff -u "${OLDPWD}/CHANGELOG.rst" CHANGELOG.rst) \
+  || { echo "CHANGELOG.rst is not what antsibull-changelog generates" >&2; exit 1; }
+echo "CHANGELOG.rst matches antsibull-changelog generate"
+
+# The execution environment's build context (ansible-builder create needs no registry).
+ansible-builder create -f "${OLDPWD}/execution-environment.yml" -c "${tmp}/ee" --output-filename Containerfile >/dev/null
+grep -q "ansible-galaxy collection install" "${tmp}/ee/Containerfile" \
+  && grep -q "dockerops.host" "${tmp}/ee/_build/requirements.yml" \
+  && grep -q "^ARG EE_BASE_IMAGE=\"quay.io/fedora/fedora:41\"" "${tmp}/ee/Containerfile" \
+  || { echo "ansible-builder create did not produce the expected context" >&2; exit 1; }
+echo "execution environment: ansible-builder create wrote ${tmp##*/}/ee/Containerfile"

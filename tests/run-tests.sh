@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit build molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage)
+ALL=(lint unit build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage)
 SUITES=("${@:-${ALL[@]}}")
 passed=0; failed=0; failures=()
 mkdir -p tests/output
@@ -24,6 +24,7 @@ run_suite() {
 
 suite_lint() {
   yamllint -s . && ansible-lint --profile production --strict && antsibull-changelog lint &&
+  python tools/role-readme.py --check &&
   # Scenarios this lab cannot run (EL images need a registry): syntax only.
   ansible-playbook --syntax-check -i localhost, molecule/docker_install_centos/converge.yml
 }
@@ -31,6 +32,7 @@ suite_unit() {
   python -m pytest -q -p no:cacheprovider tests/unit
 }
 suite_build() { bash tests/collection-build.sh; }
+suite_sanity() { bash tests/sanity.sh; }
 molecule_scenario() {
   local scenario="$1"
   (cd "$(pwd)" && molecule test -s "${scenario}")
@@ -40,7 +42,8 @@ for suite in "${SUITES[@]}"; do
   case "${suite}" in
     lint) run_suite "lint (yamllint, ansible-lint production, changelog fragments)" suite_lint ;;
     unit) run_suite "unit tests (pytest)" suite_unit ;;
-    build) run_suite "collection build, install and FQCN resolution" suite_build ;;
+    build) run_suite "collection build, install and FQCN resolution; examples, changelog, EE" suite_build ;;
+    sanity) run_suite "ansible-test sanity (plugins/, offline tests)" suite_sanity ;;
     molecule) for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && run_suite "molecule: ${s#molecule:}" molecule_scenario "${s#molecule:}"; done ;;
     molecule:*) run_suite "molecule: ${suite#molecule:}" molecule_scenario "${suite#molecule:}" ;;
     *) echo "unknown suite ${suite}" >&2; failed=$((failed + 1)); failures+=("${suite}") ;;

@@ -18,7 +18,7 @@ description:
   - C(docker_registry_mirrors) checks a list of registry mirror URLs (http or https only).
   - C(docker_has_validate) tells whether an engine version has C(dockerd --validate).
   - C(docker_daemon_changed) lists the options that differ between a new and an old configuration.
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 """
 
 
@@ -31,7 +31,7 @@ def _wrap(func):
 
 
 def docker_daemon_merge(sources):
-    merged, _ = dc.merge([(s["name"], s.get("options")) for s in sources])
+    merged, dummy = dc.merge([(s["name"], s.get("options")) for s in sources])
     return merged
 
 

@@ -17,7 +17,7 @@ description:
   - C(docker_rpm_version) does the same for dnf and yum package specs.
   - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
   - C(pgp_fingerprint) normalizes a fingerprint (spaces removed, upper case).
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 """
 
 from ansible.utils.display import Display

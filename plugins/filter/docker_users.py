@@ -13,7 +13,7 @@ short_description: Users without enough subordinate IDs for rootless Docker
 description:
   - Given users and the texts of C(/etc/subuid) and C(/etc/subgid), lists the users that lack a range of at least
     C(count) IDs (65,536 by default) in either file.
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 """
 
 ROOTLESS_IDS = 65536

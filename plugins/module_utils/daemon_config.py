@@ -64,7 +64,7 @@ def merge(sources):
         for key, value in options.items():
             if key in merged and merged[key] != value:
                 if isinstance(merged[key], dict) and isinstance(value, dict):
-                    sub, _ = _merge_dicts(key, origin[key], merged[key], name, value)
+                    sub, dummy = _merge_dicts(key, origin[key], merged[key], name, value)
                     merged[key] = sub
                     origin[key] = "%s+%s" % (origin[key], name)
                     continue

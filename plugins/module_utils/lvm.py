@@ -44,8 +44,8 @@ class Lvm(object):
         return rc, out, err
 
     def report(self, cmd, fields, *args):
-        _, out, _ = self.run([cmd, "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields] + list(args),
-                             ok_rcs=(0, 5))
+        dummy, out, dummy = self.run(
+            [cmd, "--reportformat", "json", "--units", "b", "--nosuffix", "-o", fields] + list(args), ok_rcs=(0, 5))
         try:
             data = json.loads(out) if out.strip() else {"report": [{}]}
         except ValueError:
@@ -66,7 +66,7 @@ class Lvm(object):
 
     def signatures(self, device):
         """[(offset, type)] that wipefs finds on the device (listing only, nothing is erased)."""
-        _, out, _ = self.run(["wipefs", "--no-act", "--parsable", device])
+        dummy, out, dummy = self.run(["wipefs", "--no-act", "--parsable", device])
         sigs = []
         for line in out.splitlines():
             if not line.strip() or line.startswith("#"):
@@ -77,11 +77,11 @@ class Lvm(object):
 
     def mountpoints(self, device):
         """Mount points of the device or any of its partitions."""
-        _, out, _ = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,MOUNTPOINT", device])
+        dummy, out, dummy = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,MOUNTPOINT", device])
         return [line.split(" ", 1)[1] for line in out.splitlines() if " " in line.strip()]
 
     def partitions(self, device):
-        _, out, _ = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,TYPE", device])
+        dummy, out, dummy = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,TYPE", device])
         return [line.split()[0] for line in out.splitlines() if line.split()[1:] == ["part"]]
 
 

@@ -88,7 +88,7 @@ def parse_sysctl_file(text, path):
         if "=" not in line:
             # systemd-sysctl ignores such lines with a warning; so do we.
             continue
-        key, _, value = line.partition("=")
+        key, dummy, value = line.partition("=")
         key = key.strip().lstrip("-")  # '-' only means: ignore errors when applying
         key = key.replace("/", ".") if "/" in key and "." not in key.split("/")[0] else key
         values[key] = (normalize(value), "%s:%d" % (path, lineno))

@@ -20,13 +20,14 @@ description:
   - Whether the installed engine still has devicemapper (removed in Engine 25.0).
   - Read-only.
 version_added: 0.1.0
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 attributes:
   check_mode:
     support: full
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is nothing to diff.
 options:
   data_root:
     description: The engine's data root, when no engine answers to say it.
@@ -93,7 +94,7 @@ def docker_info(module):
     docker = module.get_bin_path("docker")
     if not docker:
         return None
-    rc, out, _ = module.run_command([docker, "info", "--format", "{{json .}}"], environ_update={"LANG": "C"})
+    rc, out, dummy = module.run_command([docker, "info", "--format", "{{json .}}"], environ_update={"LANG": "C"})
     if rc != 0:
         return None
     try:
@@ -108,7 +109,7 @@ def engine_version(module, info):
     dockerd = module.get_bin_path("dockerd")
     if not dockerd:
         return None
-    rc, out, _ = module.run_command([dockerd, "--version"])
+    rc, out, dummy = module.run_command([dockerd, "--version"])
     m = re.search(r"version ([0-9][^ ,]*)", out or "")
     return m.group(1) if rc == 0 and m else None
 
@@ -120,10 +121,10 @@ def fs_of(module, path):
     findmnt = module.get_bin_path("findmnt")
     if not findmnt:
         return None, None
-    rc, out, _ = module.run_command([findmnt, "--noheadings", "--output", "FSTYPE,TARGET", "--target", path])
+    rc, out, dummy = module.run_command([findmnt, "--noheadings", "--output", "FSTYPE,TARGET", "--target", path])
     if rc != 0 or not out.strip():
         return None, None
-    fstype, _, target = out.strip().splitlines()[0].partition(" ")
+    fstype, dummy, target = out.strip().splitlines()[0].partition(" ")
     return fstype, target.strip()
 
 
@@ -151,7 +152,7 @@ def main():
     if fstype == "xfs":
         xfs_info = module.get_bin_path("xfs_info")
         if xfs_info:
-            _, out, _ = module.run_command([xfs_info, mountpoint])
+            dummy, out, dummy = module.run_command([xfs_info, mountpoint])
             ftype = storage.xfs_ftype(out)
     release = os.uname()[2]
     modinfo = module.get_bin_path("modinfo")

@@ -24,7 +24,7 @@ description:
     volume group, and without any signature (file system, partition table, RAID, LVM), which it names; only
     O(wipe_signatures=true) lets it erase signatures.
 version_added: 0.1.0
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 attributes:
   check_mode:
     support: full
@@ -343,10 +343,10 @@ class ThinPool(object):
         docker = self.m.get_bin_path("docker")
         if not docker:
             return None
-        rc, out, _ = self.m.run_command([docker, "info", "--format", "{{.Driver}} {{json .DriverStatus}}"])
+        rc, out, dummy = self.m.run_command([docker, "info", "--format", "{{.Driver}} {{json .DriverStatus}}"])
         if rc != 0:
             return None
-        driver, _, status = out.strip().partition(" ")
+        driver, dummy, status = out.strip().partition(" ")
         if driver != "devicemapper":
             return None
         try:

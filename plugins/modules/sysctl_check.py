@@ -20,13 +20,14 @@ description:
   - Reports the warnings C(docker info) gives about these parameters when an engine answers.
   - Read-only.
 version_added: 0.1.0
-author: dockerops.host maintainers
+author: dockerops.host maintainers (@dockerops)
 attributes:
   check_mode:
     support: full
     description: Read-only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is nothing to diff.
 options:
   parameters:
     description:

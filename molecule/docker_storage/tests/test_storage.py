@@ -25,6 +25,8 @@ def test_engine_on_the_direct_lvm_pool(host):
 def test_image_kept_and_runs(host):
     assert host.run("docker image inspect lab/echo:1").rc == 0
     assert host.check_output("docker run --rm lab/echo:1 /usr/bin/echo still-here") == "still-here"
+    # Saved by the attempt whose engine was killed mid-save, then by the run that completed.
+    assert host.run("docker image inspect lab/big:1").rc == 0
 
 
 def test_old_data_root_kept_in_a_backup(host):

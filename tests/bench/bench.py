@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""make bench: how long a converge takes, measured on the lab (not part of the test run).
+
+  (a) first converge of site.yml on a fresh Debian 12 container
+  (b) the floor: the same packages with plain apt-get in the same image
+  (c) a second converge with no changes (site.yml, and the install role alone),
+      also with the settings the optimizations replaced (full facts, no pipelining)
+  (d) N = 1, 5 and 10 fresh hosts converged at once
+  (e) in a VM, lvm_thinpool against Docker's direct-lvm commands typed by hand
+
+Medians over --runs runs; writes JSON and a Markdown table (and the README's
+table between its BENCH markers with --readme).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOCKER = os.environ.get("DOCKER", "docker")
+MIRROR = os.environ["DOCKEROPS_FIXTURE_MIRROR"]
+FINGERPRINT = os.environ["DOCKEROPS_FIXTURE_FINGERPRINT"]
+IMAGE = "dockerops-lab/debian:bookworm"
+PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin",
+            "docker-ce-rootless-extras", "python3-requests"]
+LAB_FLAGS = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "SYS_PTRACE",
+             "--cap-add", "MKNOD", "--cap-add", "SYS_MODULE", "--security-opt", "seccomp=unconfined",
+             "--security-opt", "apparmor=unconfined", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+             "--tmpfs", "/run", "--tmpfs", "/run/lock", "-v", "/var/lib/docker",
+             "-v", "%s:/srv/docker-mirror:ro" % MIRROR]
+VM_PORT = "22305"
+WORK = os.path.join(ROOT, ".cache", "bench")
+
+
+def log(msg):
+    print("[bench] %s" % msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    result = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        raise SystemExit("failed: %s" % " ".join(cmd))
+    return result
+
+
+def timed(cmd, **kw):
+    start = time.monotonic()
+    run(cmd, **kw)
+    return time.monotonic() - start
+
+
+def start_hosts(names):
+    for name in names:
+        subprocess.run([DOCKER, "rm", "-f", "-v", name], capture_output=True)
+        run([DOCKER, "run", "-d", "--name", name, "--hostname", name] + LAB_FLAGS + [IMAGE])
+    for name in names:
+        for _ in range(60):
+            state = subprocess.run([DOCKER, "exec", name, "systemctl", "is-system-running"],
+                                   capture_output=True, text=True).stdout.strip()
+            if state in ("running", "degraded"):
+                break
+            time.sleep(0.5)
+
+
+def remove_hosts(names):
+    subprocess.run([DOCKER, "rm", "-f", "-v"] + list(names), capture_output=True)
+
+
+def inventory(names):
+    path = os.path.join(WORK, "inventory-%d.json" % len(names))
+    data = {"all": {"hosts": {n: {"ansible_connection": "community.docker.docker"} for n in names},
+                    "vars": {"docker_install_ubuntu_mirror": "custom",
+                             "docker_install_ubuntu_mirror_url": "file:///srv/docker-mirror/linux",
+                             "docker_install_ubuntu_key_fingerprint": FINGERPRINT}}}
+    with open(path, "w") as f:
+        json.dump(data, f)
+    return path
+
+
+def playbook(names, playbook_name="dockerops.host.site", env=None, extra=()):
+    return timed(["ansible-playbook", playbook_name, "-i", inventory(names), "-f", str(max(len(names), 5))]
+                 + list(extra), env=dict(os.environ, **(env or {})))
+
+
+FLOOR = """set -e
+install -d -m 0755 /etc/apt/keyrings
+cp /srv/docker-mirror/linux/debian/gpg /etc/apt/keyrings/docker.asc
+echo "deb [signed-by=/etc/apt/keyrings/docker.asc] file:///srv/docker-mirror/linux/debian bookworm stable" \
+  > /etc/apt/sources.list.d/docker.list
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends %s >/dev/null
+systemctl start docker
+docker info >/dev/null
+""" % " ".join(PACKAGES)
+
+SLOW = {"ANSIBLE_PIPELINING": "False"}
+SLOW_EXTRA = ("-e", '{"dockerops_gather_subset": ["all"]}')
+
+
+def container_benchmarks(runs, results):
+    for r in range(runs):
+        name = "bench-host"
+        log("run %d/%d: first converge, floor, reruns" % (r + 1, runs))
+        start_hosts([name])
+        results["a_first_converge"].append(playbook([name]))
+        results["c_rerun_site"].append(playbook([name]))
+        results["c_rerun_install_role"].append(
+            playbook([name], os.path.join(ROOT, "tests", "bench", "install-only.yml")))
+        results["c_rerun_site_before"].append(playbook([name], env=SLOW, extra=SLOW_EXTRA))
+        remove_hosts([name])
+        start_hosts([name])
+        results["b_apt_floor"].append(timed([DOCKER, "exec", name, "bash", "-c", FLOOR]))
+        remove_hosts([name])
+
+
+def fleet_benchmarks(runs, results, sizes):
+    for n in sizes:
+        for r in range(runs):
+            names = ["bench-fleet-%02d" % i for i in range(n)]
+            log("run %d/%d: %d hosts at once" % (r + 1, runs, n))
+            start_hosts(names)
+            results["d_hosts_%d" % n].append(playbook(names))
+            remove_hosts(names)
+
+
+MANUAL = """set -e
+pvcreate -q /dev/vdb
+vgcreate -q docker /dev/vdb
+lvcreate -q --wipesignatures y -n thinpool docker -l 95%VG
+lvcreate -q --wipesignatures y -n thinpoolmeta docker -l 1%VG
+lvconvert -q -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta
+cat > /etc/lvm/profile/docker-thinpool.profile <<P
+activation {
+  thin_pool_autoextend_threshold=80
+  thin_pool_autoextend_percent=20
+}
+P
+lvchange -q --metadataprofile docker-thinpool docker/thinpool
+lvs -o+seg_monitor >/dev/null
+"""
+TEARDOWN = "lvremove -q -y docker >/dev/null; vgremove -q -y docker >/dev/null; pvremove -q -y /dev/vdb >/dev/null; " \
+           "rm -f /etc/lvm/profile/docker-thinpool.profile; wipefs -q -a /dev/vdb"
+
+
+def vm_benchmarks(runs, results):
+    name = "bench-vm"
+    run(["bash", os.path.join(ROOT, "tests", "lab", "vm.sh"), "start", name, VM_PORT])
+    key = os.path.join(os.environ["DOCKEROPS_CACHE"], "run", name, "id_ed25519")
+    ssh = ["ssh", "-q", "-i", key, "-p", VM_PORT, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+           "-o", "BatchMode=yes", "root@127.0.0.1"]
+    inv = os.path.join(WORK, "vm-inventory.ini")
+    with open(inv, "w") as f:
+        f.write("%s ansible_host=127.0.0.1 ansible_port=%s ansible_user=root ansible_ssh_private_key_file=%s "
+                "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n"
+                % (name, VM_PORT, key))
+    try:
+        run(ssh + ["true"])
+        for r in range(runs):
+            log("run %d/%d: thin pool in the VM" % (r + 1, runs))
+            results["e_thinpool_manual"].append(timed(ssh + ["bash", "-s"], input=MANUAL))
+            run(ssh + ["bash", "-c", TEARDOWN])
+            results["e_thinpool_module"].append(timed(
+                ["ansible", name, "-i", inv, "-m", "dockerops.host.lvm_thinpool",
+                 "-a", "vg=docker pool=thinpool devices=/dev/vdb"], env=dict(os.environ, ANSIBLE_PIPELINING="True")))
+            run(ssh + ["bash", "-c", TEARDOWN])
+    finally:
+        run(["bash", os.path.join(ROOT, "tests", "lab", "vm.sh"), "stop", name])
+
+
+ROWS = [
+    ("a_first_converge", "(a) first converge, site.yml, fresh Debian 12", "b_apt_floor", "<= 1.3x apt floor"),
+    ("b_apt_floor", "(b) floor: same packages with apt-get", None, ""),
+    ("c_rerun_site", "(c) no-change rerun, site.yml", None, "<= 10 s"),
+    ("c_rerun_site_before", "(c) same, before: all facts, no pipelining", "c_rerun_site", ""),
+    ("c_rerun_install_role", "(c) no-change rerun, install role alone", None, "<= 5 s"),
+    ("d_hosts_1", "(d) 1 host", None, ""),
+    ("d_hosts_5", "(d) 5 hosts at once", "d_hosts_1", ""),
+    ("d_hosts_10", "(d) 10 hosts at once", "d_hosts_1", "<= 3x one host"),
+    ("e_thinpool_manual", "(e) thin pool, commands by hand (one ssh session)", None, ""),
+    ("e_thinpool_module", "(e) thin pool, lvm_thinpool module", "e_thinpool_manual", "<= 1.2x by hand"),
+]
+
+
+def table(summary):
+    lines = ["| measurement | median s | runs | ratio | target |", "|---|---:|---:|---:|---|"]
+    for key, label, versus, target in ROWS:
+        if key not in summary:
+            continue
+        s = summary[key]
+        ratio = ""
+        if versus and versus in summary:
+            ratio = "%.2fx %s" % (s["median"] / summary[versus]["median"], versus.split("_", 1)[0])
+        lines.append("| %s | %.1f | %d | %s | %s |" % (label, s["median"], len(s["runs"]), ratio, target))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fleet-runs", type=int, default=1)
+    parser.add_argument("--sizes", default="1,5,10")
+    parser.add_argument("--only", default="containers,fleet,vm")
+    parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+    results = {k: [] for k, *_ in ROWS}
+    only = args.only.split(",")
+    if "containers" in only:
+        container_benchmarks(args.runs, results)
+    if "fleet" in only:
+        fleet_benchmarks(args.fleet_runs, results, [int(n) for n in args.sizes.split(",")])
+    if "vm" in only:
+        vm_benchmarks(args.runs, results)
+    summary = {k: {"median": statistics.median(v), "runs": [round(x, 2) for x in v]} for k, v in results.items() if v}
+    doc = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+           "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": summary}
+    with open(args.out, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+    md = table(summary)
+    with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+        f.write(md + "\n")
+    print(md)
+    if args.readme:
+        readme = os.path.join(ROOT, "README.md")
+        text = open(readme).read()
+        begin, end = "<!-- BENCH BEGIN -->", "<!-- BENCH END -->"
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        stamp = "Measured %s on %d CPUs (`make bench`, medians; raw runs in tests/bench/results.json)." % (
+            doc["measured"], doc["machine"]["cpus"])
+        with open(readme, "w") as f:
+            f.write(head + begin + "\n" + stamp + "\n\n" + md + "\n" + end + tail)
+
+
+if __name__ == "__main__":
+    main()

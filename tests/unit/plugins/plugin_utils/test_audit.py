@@ -1,0 +1,161 @@
+"""The audit report: rows, actions, ordering and renderings, from recorded
+engine answers (docker info and /system/df of lab hosts)."""
+
+import copy
+import json
+import os
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dockerops.host.plugins.filter.audit import FilterModule
+from ansible_collections.dockerops.host.plugins.plugin_utils import audit
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+FILTERS = FilterModule().filters()
+
+
+def load(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+SYSTEM_DF = load("system_df_20.10_dangling.json")
+OK_SYSCTL = {"parameters": {"net.bridge.bridge-nf-call-iptables": {"actual": "1"},
+                            "net.bridge.bridge-nf-call-ip6tables": {"actual": "1"}}}
+
+
+def healthy(**over):
+    collected = {
+        "facts": {"distribution": "Debian", "distribution_version": "12.15", "kernel": "6.1.0-50-amd64"},
+        "storage": {"engine": {"answered": True, "version": "27.3.1", "storage_driver": "overlay2"},
+                    "devicemapper": {}, "overlay2": {"supported": True, "reasons": ["ok"]}},
+        "sysctl": copy.deepcopy(OK_SYSCTL),
+        "group": ["alice"],
+        "daemon_json": json.dumps({"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}),
+        "host_info": {"host_info": {"ServerVersion": "27.3.1", "Driver": "overlay2", "LoggingDriver": "json-file",
+                                    "Warnings": None},
+                      "disk_usage": SYSTEM_DF},
+        "errors": [],
+    }
+    collected.update(over)
+    return collected
+
+
+def codes(row):
+    return sorted(a["code"] for a in row["actions"])
+
+
+def test_disk_usage_is_what_docker_system_df_printed():
+    # Recorded together: `docker system df` said 19.07MB / 11.71MB for images, 2.097MB / 2.097MB for containers.
+    du = audit.disk_usage(SYSTEM_DF)
+    assert du["images"] == dict(total=3, active=1, size=19068336, reclaimable=11712224)
+    assert audit.human_size(du["images"]["size"]) == "19.07MB"
+    assert audit.human_size(du["images"]["reclaimable"]) == "11.71MB"
+    assert du["containers"] == dict(total=1, active=0, size=2097152, reclaimable=2097152)
+    assert audit.human_size(du["containers"]["size"]) == "2.097MB"
+    assert du["volumes"] == du["build_cache"] == dict(total=0, active=0, size=0, reclaimable=0)
+
+
+def test_disk_usage_of_volumes_and_build_cache():
+    du = audit.disk_usage({"LayersSize": 0, "Volumes": [
+        {"UsageData": {"Size": 100, "RefCount": 0}}, {"UsageData": {"Size": 50, "RefCount": 1}},
+        {"UsageData": {"Size": -1, "RefCount": 0}}],
+        "BuildCache": [{"Size": 10, "InUse": False, "Shared": False}, {"Size": 20, "InUse": True, "Shared": False},
+                       {"Size": 40, "InUse": False, "Shared": True}]})
+    assert du["volumes"] == dict(total=3, active=1, size=150, reclaimable=100)
+    assert du["build_cache"] == dict(total=3, active=1, size=30, reclaimable=10)
+
+
+def test_a_healthy_host_needs_nothing():
+    row = audit.build_row("web1", healthy())
+    assert row["actions"] == [] and row["log_rotation"] is True
+    assert row["os"] == "Debian 12.15" and row["docker_group"] == ["alice"]
+
+
+def test_loop_lvm_on_an_engine_due_for_25():
+    info = load("devicemapper-loop-20.10.json")
+    row = audit.build_row("old1", healthy(
+        storage={"engine": {"answered": True, "version": "20.10.24", "storage_driver": "devicemapper"},
+                 "devicemapper": {"loop_lvm": True, "data_percent": 1.5, "metadata_percent": 0.3},
+                 "overlay2": {"supported": True}},
+        host_info={"host_info": info, "disk_usage": SYSTEM_DF}))
+    assert codes(row) == ["devicemapper", "loop_lvm"]
+    assert "Engine 20.10.24 on devicemapper, which Engine 25 removed" in row["actions"][1]["action"]
+    assert len(row["warnings"]) == 2
+
+
+@pytest.mark.parametrize("data,meta,expected", [(80.0, 10.0, 0), (80.01, 10.0, 1), (10.0, 93.5, 1), (91, 95, 2)])
+def test_pool_over_80_percent(data, meta, expected):
+    row = audit.build_row("dm1", healthy(storage={
+        "engine": {"answered": True, "version": "24.0.7", "storage_driver": "devicemapper"},
+        "devicemapper": {"loop_lvm": False, "data_percent": data, "metadata_percent": meta}, "overlay2": {}}))
+    assert codes(row).count("pool_full") == expected
+    assert "devicemapper" in codes(row)
+
+
+def test_bridge_nf_off_or_missing_names_each_parameter():
+    sysctl = {"parameters": {"net.bridge.bridge-nf-call-iptables": {"actual": "0"},
+                             "net.bridge.bridge-nf-call-ip6tables": {"actual": None}}}
+    row = audit.build_row("fw1", healthy(sysctl=sysctl))
+    assert codes(row) == ["bridge_nf_off"]
+    assert "bridge-nf-call-iptables=0" in row["actions"][0]["action"]
+    assert "bridge-nf-call-ip6tables=missing" in row["actions"][0]["action"]
+
+
+@pytest.mark.parametrize("daemon_json,driver,rotated", [
+    ("", "json-file", False),
+    ('{"log-opts": {"max-file": "3"}}', "json-file", False),
+    ('{"log-opts": {"max-size": "10m"}}', "json-file", True),
+    ('{"log-driver": "local"}', "local", True),
+    ('{"log-driver": "journald"}', "journald", True),
+])
+def test_log_rotation(daemon_json, driver, rotated):
+    collected = healthy(daemon_json=daemon_json)
+    collected["host_info"]["host_info"]["LoggingDriver"] = driver
+    row = audit.build_row("h", collected)
+    assert row["log_rotation"] is rotated
+    assert ("no_log_rotation" in codes(row)) is (not rotated)
+
+
+def test_invalid_daemon_json_is_reported_not_fatal():
+    row = audit.build_row("h", healthy(daemon_json="{nope"))
+    assert codes(row) == ["audit_incomplete", "no_log_rotation"]
+    assert "daemon.json is not valid JSON" in row["actions"][0]["action"]
+
+
+def test_host_without_engine_or_audit():
+    row = audit.build_row("bare", {"facts": {}, "storage": {"engine": {"answered": False}},
+                                   "errors": ["no Docker engine answers"]})
+    assert codes(row) == ["audit_incomplete"] and row["log_rotation"] is None
+    missing = FILTERS["docker_audit_row_missing"]("gone")
+    assert codes(missing) == ["audit_incomplete"] and "unreachable" in missing["actions"][0]["action"]
+
+
+def test_order_puts_hosts_needing_action_first():
+    rows = [audit.build_row("a-ok", healthy()),
+            audit.build_row("b-one", healthy(daemon_json="")),
+            audit.build_row("c-two", healthy(daemon_json="", sysctl={})),
+            audit.build_row("a-one", healthy(daemon_json=""))]
+    assert [r["host"] for r in audit.order(rows)] == ["c-two", "a-one", "b-one", "a-ok"]
+
+
+def test_markdown_and_html():
+    rows = [audit.build_row("ok|pipe", healthy()), audit.build_row("<b>x</b>", healthy(daemon_json=""))]
+    md = audit.markdown(rows, "2026-11-28T00:00:00Z")
+    lines = [line for line in md.splitlines() if line.startswith("| ")]
+    assert lines[1].startswith("| <b>x</b> |") and lines[2].startswith("| ok\\|pipe |")
+    assert "2 hosts, 1 need action" in md and "### <b>x</b>" in md
+    page = audit.render_html(rows, "2026-11-28T00:00:00Z")
+    assert "<b>x</b>" not in page.split('id="audit-data"')[0] and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    assert page.index('data-host="&lt;b&gt;x&lt;/b&gt;"') < page.index('data-host="ok|pipe"')
+
+
+def test_filters_are_registered_and_raise_filter_errors():
+    assert set(FILTERS) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
+                            "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size"}
+    with pytest.raises(AnsibleFilterError, match="audit data for h1 must be a dict"):
+        FILTERS["docker_audit_row"]("nope", "h1")
+    with pytest.raises(AnsibleFilterError, match="disk usage must be"):
+        FILTERS["docker_disk_usage"]([])
