@@ -217,7 +217,14 @@ def main():
         fleet_benchmarks(args.fleet_runs, results, [int(n) for n in args.sizes.split(",")])
     if "vm" in only:
         vm_benchmarks(args.runs, results)
-    summary = {k: {"median": statistics.median(v), "runs": [round(x, 2) for x in v]} for k, v in results.items() if v}
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    summary = {k: {"median": statistics.median(v), "runs": [round(x, 2) for x in v], "measured": stamp}
+               for k, v in results.items() if v}
+    # A partial run (--only) keeps the other measurements of the previous one.
+    if os.path.exists(args.out):
+        with open(args.out) as f:
+            for k, v in json.load(f).get("results", {}).items():
+                summary.setdefault(k, v)
     doc = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
            "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": summary}
     with open(args.out, "w") as f:
@@ -232,8 +239,9 @@ def main():
         begin, end = "<!-- BENCH BEGIN -->", "<!-- BENCH END -->"
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1]
+        when = sorted({v.get("measured", doc["measured"]) for v in summary.values()})
         stamp = "Measured %s on %d CPUs (`make bench`, medians; raw runs in tests/bench/results.json)." % (
-            doc["measured"], doc["machine"]["cpus"])
+            " and ".join(when), doc["machine"]["cpus"])
         with open(readme, "w") as f:
             f.write(head + begin + "\n" + stamp + "\n\n" + md + "\n" + end + tail)
 
