@@ -21,13 +21,8 @@ description:
   - Read-only.
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Reads only; there is nothing to diff.
+extends_documentation_fragment:
+  - dockerops.host.read_only
 options:
   data_root:
     description: The engine's data root, when no engine answers to say it.
