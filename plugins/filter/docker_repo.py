@@ -17,6 +17,11 @@ description:
   - C(docker_rpm_version) does the same for dnf and yum package specs.
   - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
   - C(pgp_fingerprint) normalizes a fingerprint (spaces removed, upper case).
+  - C(docker_dpkg_packages) reads C(dpkg-query --show) output (name, status, version, selection, tab-separated)
+    into a dict by package name.
+  - C(docker_apt_missing) lists the packages apt must still install, given that dict, the wanted packages,
+    the packages a version pin applies to and the pin.
+  - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
 author: dockerops.host maintainers (@dockerops)
 """
 
@@ -52,4 +57,7 @@ class FilterModule(object):
             "docker_rpm_version": _wrap(docker_repo.rpm_version_spec),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
             "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
+            "docker_dpkg_packages": _wrap(docker_repo.dpkg_packages),
+            "docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
+            "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
         }

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import re
 
 # Base URLs laid out like download.docker.com/linux: <base>/<distro>/...
@@ -94,3 +95,64 @@ def rpm_version_spec(version):
     if version.count(".") < 2:
         return "%s.*" % version
     return "%s*" % version
+
+
+# dpkg-query --showformat that dpkg_packages() reads: name, status, version, selection.
+DPKG_QUERY_FORMAT = "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${db:Status-Want}\\n"
+
+
+def dpkg_packages(text):
+    """What dpkg knows of some packages, from `dpkg-query --show --showformat DPKG_QUERY_FORMAT`.
+
+    Returns {name: {"installed": bool, "version": str, "selection": str}}. A package
+    is installed when its status is "installed" (ii); one with only its configuration
+    left (rc) or half-installed is not. Packages dpkg never saw are absent.
+    """
+    packages = {}
+    for line in (text or "").splitlines():
+        fields = line.split("\t")
+        if len(fields) != 4 or not fields[0]:
+            raise DockerRepoError("unexpected dpkg-query line %r" % line)
+        name, status, version, selection = fields
+        packages[name.split(":", 1)[0]] = {
+            "installed": status[1:2] == "i",
+            "version": version,
+            "selection": selection,
+        }
+    return packages
+
+
+def apt_packages_to_install(installed, wanted, pinned=(), version_spec=""):
+    """The entries of wanted that apt must still install.
+
+    installed is dpkg_packages()'s result; wanted are apt names, optionally
+    name=version-pattern; pinned names get version_spec when they have none. A
+    package counts as there when installed at a version its pattern matches
+    (apt's glob: fnmatch), so a new pin or a downgrade is not missed.
+    """
+    missing = []
+    for entry in wanted:
+        name, _sep, pattern = entry.partition("=")
+        if not pattern and name in pinned:
+            pattern = version_spec
+        package = installed.get(name)
+        if package is None or not package["installed"]:
+            missing.append(entry)
+        elif pattern and not fnmatch.fnmatchcase(package["version"], pattern):
+            missing.append(entry)
+    return missing
+
+
+def dpkg_selections_to_change(installed, names, selection):
+    """The names whose dpkg selection (install, hold) is not selection yet.
+
+    installed is dpkg_packages()'s result read before apt ran: a package that
+    was not installed then was installed by apt with the selection "install".
+    """
+    changes = []
+    for name in names:
+        package = installed.get(name)
+        current = package["selection"] if package and package["installed"] else "install"
+        if current != selection:
+            changes.append(name)
+    return changes

@@ -61,8 +61,8 @@ class Lvm(object):
         return rows[0] if rows else None
 
     def lvs(self, vg):
-        return {r["lv_name"]: r for r in self.report("lvs", LV_FIELDS, "-a", vg) if r.get("vg_name") == vg} \
-            if self.vg(vg) else {}
+        """The LVs of vg; {} when it does not exist (lvs exits 5 then, which report() allows)."""
+        return {r["lv_name"]: r for r in self.report("lvs", LV_FIELDS, "-a", vg) if r.get("vg_name") == vg}
 
     def signatures(self, device):
         """[(offset, type)] that wipefs finds on the device (listing only, nothing is erased)."""
@@ -75,14 +75,20 @@ class Lvm(object):
             sigs.append((fields[0], fields[-1]))
         return sigs
 
-    def mountpoints(self, device):
-        """Mount points of the device or any of its partitions."""
-        dummy, out, dummy = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,MOUNTPOINT", device])
-        return [line.split(" ", 1)[1] for line in out.splitlines() if " " in line.strip()]
-
-    def partitions(self, device):
-        dummy, out, dummy = self.run(["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,TYPE", device])
-        return [line.split()[0] for line in out.splitlines() if line.split()[1:] == ["part"]]
+    def layout(self, device):
+        """(partitions, mount points) of the device and its partitions, from one lsblk."""
+        dummy, out, dummy = self.run(
+            ["lsblk", "--noheadings", "--raw", "--paths", "--output", "NAME,TYPE,MOUNTPOINT", device])
+        parts, mounts = [], []
+        for line in out.splitlines():
+            fields = line.split(" ", 2)
+            if len(fields) < 2:
+                continue
+            if fields[1] == "part":
+                parts.append(fields[0])
+            if len(fields) == 3 and fields[2].strip():
+                mounts.append(fields[2].strip())
+        return parts, mounts
 
 
 def is_block_device(path):

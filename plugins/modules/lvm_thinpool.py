@@ -214,9 +214,10 @@ class ThinPool(object):
         self.m.fail_json(msg=msg, commands=self.commands, **kw)
 
     def state(self):
-        lvs = self.lvm.lvs(self.vg)
+        vg = self.lvm.vg(self.vg)
+        lvs = self.lvm.lvs(self.vg) if vg else {}
         pool = lvs.get(self.pool)
-        return dict(vg=self.lvm.vg(self.vg), lvs=lvs,
+        return dict(vg=vg, lvs=lvs,
                     pool=pool if pool and pool.get("segtype") == "thin-pool" else None)
 
     def summary(self, st):
@@ -240,10 +241,9 @@ class ThinPool(object):
                 continue  # already ours: a resumed run
             if not lvmlib.is_block_device(real):
                 self.fail("devices: %s is not a block device" % dev)
-            parts = self.lvm.partitions(real)
+            parts, mounts = self.lvm.layout(real)
             if parts:
                 self.fail("devices: %s has partitions (%s); give a whole, empty disk" % (dev, ", ".join(parts)))
-            mounts = self.lvm.mountpoints(real)
             if mounts:
                 self.fail("devices: %s is mounted on %s; refusing to touch it" % (dev, ", ".join(mounts)))
             if owner:
@@ -319,7 +319,8 @@ class ThinPool(object):
             self.changed = True
             if not self.m.check_mode:
                 self.write_profile(wanted)
-        after = self.state() if not self.m.check_mode else before
+        # Only a pool made in this run needs reading: an existing one was read above.
+        after = self.state() if not self.m.check_mode and not before["pool"] else before
         pool = after["pool"] or {}
         if pool.get("lv_profile") != self.profile:
             self.do(["lvchange", "--metadataprofile", self.profile, "%s/%s" % (self.vg, self.pool)])

@@ -8,7 +8,8 @@ FILTERS = FilterModule().filters()
 
 def test_filters_are_registered():
     assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
-                            "pgp_fingerprints", "pgp_fingerprint"}
+                            "pgp_fingerprints", "pgp_fingerprint", "docker_dpkg_packages", "docker_apt_missing",
+                            "docker_dpkg_selection_changes"}
 
 
 def test_errors_become_filter_errors_with_the_message():

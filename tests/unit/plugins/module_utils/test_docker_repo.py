@@ -79,3 +79,69 @@ def test_rpm_version_spec(version, spec):
 def test_bad_rpm_version_is_refused(version):
     with pytest.raises(dr.DockerRepoError, match="is not an RPM version"):
         dr.rpm_version_spec(version)
+
+
+# Recorded on a converged Debian 12 lab host (the fixture mirror's 20.10.24),
+# plus a removed package with its configuration left (rc) and a held one (hi).
+DPKG_QUERY = (
+    "containerd\tun \t\tunknown\n"
+    "containerd.io\tii \t1.6.20-1\tinstall\n"
+    "docker\tun \t\tunknown\n"
+    "docker-ce\thi \t5:20.10.24-1~debian.12~bookworm\thold\n"
+    "docker-ce-cli\tii \t5:20.10.24-1~debian.12~bookworm\tinstall\n"
+    "docker-compose-plugin\tii \t0.0.1-1~debian.12~bookworm\tinstall\n"
+    "docker.io\trc \t20.10.24+dfsg1-1+b3\tdeinstall\n"
+    "python3-requests\tii \t2.28.1+dfsg-1\tinstall\n"
+)
+
+
+def test_dpkg_packages_reads_status_version_and_selection():
+    packages = dr.dpkg_packages(DPKG_QUERY)
+    assert packages["docker-ce"] == {"installed": True, "version": "5:20.10.24-1~debian.12~bookworm",
+                                     "selection": "hold"}
+    assert packages["containerd.io"]["installed"] is True
+    assert packages["containerd"] == {"installed": False, "version": "", "selection": "unknown"}
+    assert packages["docker.io"]["installed"] is False  # only its configuration is left
+    assert "podman-docker" not in packages  # dpkg never saw it: dpkg-query names it on stderr
+    assert dr.dpkg_packages("") == {}
+
+
+def test_dpkg_packages_refuses_what_it_cannot_read():
+    with pytest.raises(dr.DockerRepoError, match="unexpected dpkg-query line 'docker-ce ii 5:20'"):
+        dr.dpkg_packages("docker-ce ii 5:20\n")
+
+
+WANTED = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-compose-plugin", "python3-requests"]
+PINNED = ["docker-ce", "docker-ce-cli", "docker-ce-rootless-extras"]
+
+
+def test_nothing_to_install_when_every_package_is_there():
+    packages = dr.dpkg_packages(DPKG_QUERY)
+    assert dr.apt_packages_to_install(packages, WANTED) == []
+    assert dr.apt_packages_to_install(packages, WANTED, PINNED, "5:20.10.*") == []
+    assert dr.apt_packages_to_install(packages, WANTED, PINNED, "5:20.10.24-1~debian.12~bookworm") == []
+
+
+def test_missing_removed_and_unknown_packages_are_installed():
+    packages = dr.dpkg_packages(DPKG_QUERY)
+    assert dr.apt_packages_to_install(packages, WANTED + ["docker-ce-rootless-extras", "docker.io", "containerd"]) == [
+        "docker-ce-rootless-extras", "docker.io", "containerd"]
+
+
+def test_a_pin_the_installed_version_does_not_match_is_installed():
+    packages = dr.dpkg_packages(DPKG_QUERY)
+    # A new pin (upgrade or downgrade) changes the pinned packages only.
+    assert dr.apt_packages_to_install(packages, WANTED, PINNED, "5:26.1.*") == ["docker-ce", "docker-ce-cli"]
+    assert dr.apt_packages_to_install(packages, WANTED, PINNED, "5:20.10.2*") == []
+    # An explicit name=version in the list wins over the pin.
+    assert dr.apt_packages_to_install(packages, ["containerd.io=1.6.20-1", "docker-ce=5:26.1*"], PINNED, "") == [
+        "docker-ce=5:26.1*"]
+
+
+def test_selection_changes_only_for_packages_not_there_yet():
+    packages = dr.dpkg_packages(DPKG_QUERY)
+    names = ["docker-ce", "docker-ce-cli", "docker-ce-rootless-extras"]
+    # docker-ce is held already; rootless-extras is new, so apt leaves it at "install".
+    assert dr.dpkg_selections_to_change(packages, names, "hold") == ["docker-ce-cli", "docker-ce-rootless-extras"]
+    assert dr.dpkg_selections_to_change(packages, names, "install") == ["docker-ce"]
+    assert dr.dpkg_selections_to_change({}, names, "install") == []

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: systemd_units_to_start
+short_description: The units that are not enabled and running yet
+description:
+  - Reads the output of C(systemctl show --property Id,UnitFileState,ActiveState UNIT...) and lists the units
+    that are not both enabled and active, in the order systemctl printed them.
+  - A unit systemctl does not know is listed too, so that starting it reports systemd's own error.
+author: dockerops.host maintainers (@dockerops)
+"""
+
+
+def _units(text):
+    units, current = [], {}
+    for line in (text or "").splitlines() + [""]:
+        if not line.strip():
+            if current:
+                units.append(current)
+            current = {}
+            continue
+        key, _sep, value = line.partition("=")
+        current[key] = value
+    return units
+
+
+def systemd_units_to_start(show_output, wanted=None):
+    units = _units(show_output)
+    seen = [u.get("Id", "") for u in units]
+    pending = [u.get("Id", "") for u in units
+               if u.get("UnitFileState") != "enabled" or u.get("ActiveState") != "active"]
+    # A name systemctl printed nothing for (it prints a block for every name, so this is defensive).
+    pending += [w for w in (wanted or []) if w not in seen and w + ".service" not in seen]
+    return pending
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "systemd_units_to_start": systemd_units_to_start,
+        }
