@@ -1,12 +1,12 @@
 # dockerops.host: everything runs from here on a fresh Debian/Ubuntu machine.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help lab demo demo-clean test lint unit build molecule bench sanity
+.PHONY: help lab demo demo-clean test lint unit tools build molecule bench sanity
 
 help:
 	@echo "make demo   - provision a throwaway local test host and converge it with the site playbook"
 	@echo "make test   - set up the lab and run every test suite (what CI runs)"
-	@echo "make lint | unit | build | sanity | molecule - one suite (after make lab)"
+	@echo "make lint | unit | tools | build | sanity | molecule - one suite (after make lab)"
 	@echo "make bench  - benchmarks (not part of make test): table in README, JSON in tests/bench/results.json"
 
 lab:
@@ -21,7 +21,7 @@ demo-clean:
 test: lab
 	bash tests/run-tests.sh
 
-lint unit build sanity molecule:
+lint unit tools build sanity molecule:
 	bash tests/run-tests.sh $@
 
 bench: lab

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage)
+ALL=(lint unit tools build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage)
 SUITES=("${@:-${ALL[@]}}")
 passed=0; failed=0; failures=()
 mkdir -p tests/output
@@ -31,6 +31,10 @@ suite_lint() {
 suite_unit() {
   python -m pytest -q -p no:cacheprovider tests/unit
 }
+# The key pin against the real apt (gpgv) and rpm of this machine.
+suite_tools() {
+  python -m pytest -q -p no:cacheprovider tests/tools
+}
 suite_build() { bash tests/collection-build.sh; }
 suite_sanity() { bash tests/sanity.sh; }
 molecule_scenario() {
@@ -42,6 +46,7 @@ for suite in "${SUITES[@]}"; do
   case "${suite}" in
     lint) run_suite "lint (yamllint, ansible-lint production, changelog fragments)" suite_lint ;;
     unit) run_suite "unit tests (pytest)" suite_unit ;;
+    tools) run_suite "real-tool tests: the key pin against apt and rpm (pytest)" suite_tools ;;
     build) run_suite "collection build, install and FQCN resolution; examples, changelog, EE" suite_build ;;
     sanity) run_suite "ansible-test sanity (plugins/, offline tests)" suite_sanity ;;
     molecule) for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && run_suite "molecule: ${s#molecule:}" molecule_scenario "${s#molecule:}"; done ;;

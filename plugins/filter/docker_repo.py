@@ -11,12 +11,15 @@ DOCUMENTATION = r"""
 name: docker_repo
 short_description: Filters for Docker CE repositories
 description:
-  - C(docker_mirror_url) maps a mirror name to its base URL.
+  - C(docker_mirror_url) maps a mirror name to its base URL. A custom URL is refused unless it is http(s) with a
+    host (and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
+    credentials, query or fragment. Plain http from another host gets a warning.
   - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
   - C(docker_apt_version) turns a version or version prefix into an apt version pattern.
   - C(docker_rpm_version) does the same for dnf and yum package specs.
   - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
-  - C(pgp_fingerprint) normalizes a fingerprint (spaces removed, upper case).
+  - C(pgp_fingerprint) normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
+    argument names the variable in the error.
   - C(docker_dpkg_packages) reads C(dpkg-query --show) output (name, status, version, selection, tab-separated)
     into a dict by package name.
   - C(docker_apt_missing) lists the packages apt must still install, given that dict, the wanted packages,
@@ -38,7 +41,11 @@ def _wrap(func):
 
 
 def docker_mirror_url(mirror, custom_url=None, varname="mirror"):
-    return docker_repo.mirror_base_url(mirror, custom_url, varname)
+    url = docker_repo.mirror_base_url(mirror, custom_url, varname)
+    warning = docker_repo.plain_http_warning(url, varname + "_url")
+    if warning:
+        display.warning(warning)
+    return url
 
 
 def docker_channel(channel, varname="channel"):

@@ -14,6 +14,8 @@ __metaclass__ = type
 import fnmatch
 import re
 
+from urllib.parse import urlsplit
+
 # Base URLs laid out like download.docker.com/linux: <base>/<distro>/...
 MIRRORS = {
     "official": "https://download.docker.com/linux",
@@ -33,21 +35,71 @@ class DockerRepoError(ValueError):
     pass
 
 
+# Characters no mirror URL needs and that could change what a repository file
+# says (a newline adds an option line to docker.sources: "Trusted: yes").
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f\"'`<>\\{}|^]")
+_LOCAL_HOSTS = ("localhost", "127.", "[::1]", "::1")
+
+
 def mirror_base_url(mirror, custom_url=None, varname="mirror"):
-    """Base URL (…/linux) of the chosen mirror, without a trailing slash."""
+    """Base URL (…/linux) of the chosen mirror, without a trailing slash.
+
+    A custom URL is checked before it reaches any file: http(s) with a host and
+    an optional port and path, or an absolute file:/// path. Whitespace,
+    quotes, control characters, credentials, a query or a fragment are refused.
+    """
+    urlvar = varname + "_url"
     if mirror == "custom":
-        url = (custom_url or "").strip()
-        if not url:
-            raise DockerRepoError("%s is 'custom' but no mirror URL was given" % varname)
+        url = custom_url or ""
+        if not url.strip():
+            raise DockerRepoError("%s is 'custom' but no mirror URL was given (%s is empty)" % (varname, urlvar))
+        bad = _URL_FORBIDDEN.search(url)
+        if bad:
+            raise DockerRepoError(
+                "%s %r contains %r: a mirror URL has no whitespace, quotes, backslashes or control characters"
+                % (urlvar, _masked(url), bad.group(0)))
         if not url.startswith(URL_SCHEMES):
             raise DockerRepoError(
-                "the custom mirror URL %r must start with one of %s" % (url, ", ".join(URL_SCHEMES)))
+                "%s %r must start with one of %s" % (urlvar, _masked(url), ", ".join(URL_SCHEMES)))
         if url.startswith("file://") and not url.startswith("file:///"):
-            raise DockerRepoError("the custom mirror URL %r must be an absolute file:/// path" % url)
+            raise DockerRepoError("%s %r must be an absolute file:/// path" % (urlvar, url))
+        parts = urlsplit(url)
+        if parts.query or parts.fragment or "?" in url or "#" in url:
+            raise DockerRepoError("%s %r has a query or fragment: give the base URL only" % (urlvar, _masked(url)))
+        if parts.scheme in ("http", "https"):
+            if "@" in parts.netloc:
+                raise DockerRepoError(
+                    "%s %r carries credentials: repository files are world-readable. Give the URL without "
+                    "user:password@ and put the credentials in /etc/apt/auth.conf.d (apt) or the repository's "
+                    "username/password (dnf)" % (urlvar, _masked(url)))
+            try:
+                host, port = parts.hostname, parts.port
+            except ValueError as e:
+                raise DockerRepoError("%s %r has a bad port: %s" % (urlvar, _masked(url), e))
+            if not host:
+                raise DockerRepoError("%s %r has no host" % (urlvar, url))
         return url.rstrip("/")
     if mirror not in MIRRORS:
         raise DockerRepoError("%s %r is not one of %s" % (varname, mirror, ", ".join(sorted(MIRRORS) + ["custom"])))
     return MIRRORS[mirror]
+
+
+def _masked(url):
+    """url with any user:password@ replaced, for messages."""
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def plain_http_warning(url, varname="mirror_url"):
+    """A warning when packages would come over plain http from another host, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return None
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if host.startswith(_LOCAL_HOSTS):
+        return None
+    return ("%s %s is plain http: the packages are checked against the pinned key's signature, but anyone on the "
+            "path can see what is installed, and only the signature protects them. Prefer https."
+            % (varname, url))
 
 
 def canonical_channel(channel, varname="channel"):

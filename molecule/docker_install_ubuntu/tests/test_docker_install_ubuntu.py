@@ -83,6 +83,7 @@ def test_repository_definition(host):
     if "distro" in groups(host):
         # The refusal cases in side_effect.yml ran here: they must have left nothing.
         assert not sources.exists
+        assert not host.file("/etc/apt/keyrings/docker.gpg").exists
         assert not host.file("/etc/apt/keyrings/docker.asc").exists
         return
     channel = "stable" if host.ansible.get_variables().get("docker_install_ubuntu_version") else "test"
@@ -91,19 +92,26 @@ def test_repository_definition(host):
     assert "URIs: file:///srv/docker-mirror/linux/debian\n" in content
     assert "Suites: %s\n" % codename(host) in content
     assert "Components: %s\n" % channel in content
-    assert "Signed-By: /etc/apt/keyrings/docker.asc\n" in content
+    assert "Signed-By: /etc/apt/keyrings/docker.gpg\n" in content
+    # The armored keyring of earlier releases (side_effect.yml plants one) is gone.
+    assert not host.file("/etc/apt/keyrings/docker.asc").exists
     assert not host.file("/etc/apt/sources.list.d/docker.list").exists
     assert not host.file("/etc/apt/trusted.gpg").exists, "apt-key keyring must not be used"
 
 
-def test_keyring_has_pinned_fingerprint(host):
-    keyring = host.file("/etc/apt/keyrings/docker.asc")
+def test_keyring_holds_only_the_pinned_key(host):
+    keyring = host.file("/etc/apt/keyrings/docker.gpg")
     if "distro" in groups(host):
         assert not keyring.exists
         return
-    assert keyring.user == "root" and keyring.mode == 0o644
-    # Checked with the lab machine's gpg, independently of the role's own parser.
-    out = subprocess.run(["gpg", "--batch", "--show-keys", "--with-colons"], input=keyring.content,
+    assert keyring.user == "root" and keyring.group == "root" and keyring.mode == 0o644
+    assert host.file("/etc/apt/keyrings").mode == 0o755
+    content = keyring.content
+    assert not content.startswith(b"-----BEGIN"), "apt reads a .gpg keyring as binary"
+    # Checked with the lab machine's gpg, independently of the role's own parser:
+    # exactly one primary key, the pinned one.
+    out = subprocess.run(["gpg", "--batch", "--show-keys", "--with-colons"], input=content,
                          capture_output=True, check=True).stdout.decode()
+    primaries = [line for line in out.splitlines() if line.startswith("pub:")]
     fprs = [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")]
-    assert FIXTURE_FPR in fprs
+    assert len(primaries) == 1 and fprs[0] == FIXTURE_FPR, out

@@ -23,3 +23,19 @@ def test_deprecated_channel_warns(monkeypatch):
     monkeypatch.setattr(mod.display, "warning", seen.append)
     assert FILTERS["docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
     assert seen and "'edge' is deprecated" in seen[0]
+
+
+def test_plain_http_mirror_warns_naming_the_variable(monkeypatch):
+    seen = []
+    import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
+    monkeypatch.setattr(mod.display, "warning", seen.append)
+    assert FILTERS["docker_mirror_url"]("custom", "http://10.1.2.3/linux/", "docker_install_centos_mirror") \
+        == "http://10.1.2.3/linux"
+    assert len(seen) == 1 and seen[0].startswith("docker_install_centos_mirror_url http://10.1.2.3/linux is plain http")
+    FILTERS["docker_mirror_url"]("custom", "https://10.1.2.3/linux/", "docker_install_centos_mirror")
+    assert len(seen) == 1
+
+
+def test_fingerprint_filter_names_the_variable():
+    with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_key_fingerprint '0EBFCD88' is a key ID"):
+        FILTERS["pgp_fingerprint"]("0EBFCD88", "docker_install_ubuntu_key_fingerprint")
