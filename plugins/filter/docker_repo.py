@@ -25,6 +25,8 @@ description:
   - C(docker_apt_missing) lists the packages apt must still install, given that dict, the wanted packages,
     the packages a version pin applies to and the pin.
   - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
+  - C(docker_runtime_removal_refusal) says why removing the distribution's runtime packages is refused (running
+    containers, an installed kubelet), or returns an empty string.
 author: dockerops.host maintainers (@dockerops)
 """
 
@@ -67,4 +69,5 @@ class FilterModule(object):
             "docker_dpkg_packages": _wrap(docker_repo.dpkg_packages),
             "docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
             "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
+            "docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
         }

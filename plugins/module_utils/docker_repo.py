@@ -208,3 +208,21 @@ def dpkg_selections_to_change(installed, names, selection):
         if current != selection:
             changes.append(name)
     return changes
+
+
+def runtime_removal_refusal(conflicting, running, kubelet, allowed=False, varname="remove_runtime_with_workloads"):
+    """Why removing the distribution's runtime packages is refused, or "" when it may go ahead.
+
+    conflicting: the installed packages Docker CE replaces; running: names of
+    the containers running on them; kubelet: whether a kubelet is installed.
+    """
+    if allowed or not conflicting or not (running or kubelet):
+        return ""
+    what = []
+    if running:
+        what.append("%d running container(s): %s" % (len(running), ", ".join(sorted(running))))
+    if kubelet:
+        what.append("an installed kubelet, whose container runtime they may be")
+    return ("Installing Docker CE would remove %s, and this host has %s. They would be stopped or lose their "
+            "runtime. Nothing was changed. Move the workloads off this host first, or set %s: true to allow it."
+            % (", ".join(conflicting), " and ".join(what), varname))

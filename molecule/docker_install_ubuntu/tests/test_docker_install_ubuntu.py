@@ -70,7 +70,8 @@ def test_packages_and_versions(host):
         # Pinned to the older stable build by prefix, and held.
         assert installed == versions["stable"][0]
         assert host.package("docker-ce-cli").version == installed
-        for name in ("docker-ce", "docker-ce-cli", "docker-ce-rootless-extras"):
+        # containerd.io is held with the pinned engine.
+        for name in ("docker-ce", "docker-ce-cli", "docker-ce-rootless-extras", "containerd.io"):
             assert host.check_output("dpkg --get-selections %s" % name).split()[1] == "hold", name
     else:
         # `edge` was mapped to `test`, whose newest build is the release candidate.

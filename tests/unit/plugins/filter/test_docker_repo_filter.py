@@ -9,7 +9,7 @@ FILTERS = FilterModule().filters()
 def test_filters_are_registered():
     assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
                             "pgp_fingerprints", "pgp_fingerprint", "docker_dpkg_packages", "docker_apt_missing",
-                            "docker_dpkg_selection_changes"}
+                            "docker_dpkg_selection_changes", "docker_runtime_removal_refusal"}
 
 
 def test_errors_become_filter_errors_with_the_message():

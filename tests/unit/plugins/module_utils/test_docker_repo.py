@@ -186,3 +186,24 @@ def test_selection_changes_only_for_packages_not_there_yet():
     assert dr.dpkg_selections_to_change(packages, names, "hold") == ["docker-ce-cli", "docker-ce-rootless-extras"]
     assert dr.dpkg_selections_to_change(packages, names, "install") == ["docker-ce"]
     assert dr.dpkg_selections_to_change({}, names, "install") == []
+
+
+def test_runtime_removal_is_refused_while_containers_run():
+    msg = dr.runtime_removal_refusal(["docker.io", "containerd"], ["web", "db"], False, False,
+                                     "docker_install_ubuntu_remove_runtime_with_workloads")
+    assert msg.startswith("Installing Docker CE would remove docker.io, containerd, and this host has 2 running "
+                          "container(s): db, web.")
+    assert "Nothing was changed" in msg and "docker_install_ubuntu_remove_runtime_with_workloads: true" in msg
+
+
+def test_runtime_removal_is_refused_on_a_kubelet_host():
+    assert "an installed kubelet" in dr.runtime_removal_refusal(["containerd", "runc"], [], True)
+
+
+@pytest.mark.parametrize("conflicting, running, kubelet, allowed", [
+    ([], ["web"], True, False),              # nothing to remove
+    (["docker.io"], [], False, False),       # nothing runs
+    (["docker.io"], ["web"], True, True),    # allowed
+])
+def test_runtime_removal_goes_ahead(conflicting, running, kubelet, allowed):
+    assert dr.runtime_removal_refusal(conflicting, running, kubelet, allowed) == ""
