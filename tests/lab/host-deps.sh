@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 HOST_PACKAGES=(docker.io debootstrap qemu-system-x86 qemu-utils equivs apt-utils
                dpkg-dev gnupg openssh-client python3-venv rsync curl
-               rpm)  # rpm: rpmbuild, rpmsign, rpmkeys for the key pin tests (tests/tools)
+               rpm createrepo-c)  # rpm: rpmbuild, rpmsign, rpmkeys (tests/tools, EL fixture); createrepo-c: EL fixture
 
 missing=()
 for pkg in "${HOST_PACKAGES[@]}"; do
