@@ -44,13 +44,161 @@ class DaemonConfigError(ValueError):
     pass
 
 
+MIRROR_ALLOWED = ("an http:// or https:// URL of a host name or IP address, an optional :port and an optional "
+                  "/path, nothing else (no user:password@, no ?query, no #fragment, no whitespace or control "
+                  "characters)")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\]$")
+# RFC 3986 path characters (pchar and "/"), without "@" (kept out so that nothing reads as user@host) and
+# without quotes; "%" only as a %XX escape (checked apart).
+_PATH = re.compile(r"^(?:/[A-Za-z0-9._~!$&()*+,;=:%-]*)*$")
+
+
+def mask_url(value):
+    """The value with any user:password@ (or token@) part masked, and any ?query or #fragment hidden.
+
+    Works on malformed input too: everything up to the last "@" after the scheme is taken as credentials."""
+    text = value if isinstance(value, str) else repr(value)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    if "@" in rest:
+        userinfo, dummy, rest = rest.rpartition("@")
+        user, colon, dummy = userinfo.partition(":")
+        shown = "%s:***@" % user if colon and not any(c in user for c in "/?#") else "***@"
+        rest = shown + rest
+    for mark in ("?", "#"):
+        if mark in rest:
+            rest = rest.split(mark, 1)[0] + mark + "***"
+    return scheme + sep + rest
+
+
+def _shown(value):
+    """A masked value, quoted and escaped (a newline shows as \\n) for a message."""
+    return json.dumps(mask_url(value))
+
+
+def _bad_char(text):
+    """(position, character) of the first whitespace, control or non-ASCII character, else None."""
+    for i, c in enumerate(text):
+        if c.isspace() or ord(c) < 0x20 or 0x7f <= ord(c):
+            return i, c
+    return None
+
+
+def mirror_problem(url):
+    """Why a registry mirror URL is refused, or None when it is scheme + host (+ port, + path) only."""
+    if not isinstance(url, str):
+        return "is not a string"
+    bad = _bad_char(url)
+    if bad:
+        return "has a whitespace, control or non-ASCII character (U+%04X at position %d)" % (ord(bad[1]), bad[0])
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", url)
+    if not m:
+        return "is not a URL (no scheme://)"
+    scheme, rest = m.group(1).lower(), m.group(2)
+    if scheme not in ("http", "https"):
+        return "has the scheme %s:// (only http:// and https://)" % scheme
+    if "@" in rest:
+        return "carries credentials (user:password@ or token@): a mirror URL must not hold a secret"
+    if "?" in rest:
+        return "has a query (?...)"
+    if "#" in rest:
+        return "has a fragment (#...)"
+    authority, slash, path = rest.partition("/")
+    path = slash + path
+    if authority.startswith("["):
+        end = authority.find("]") + 1 or len(authority)
+        host, port = authority[:end], authority[end:]
+        if port and not port.startswith(":"):
+            return "has the host %r (not an IPv6 address in brackets)" % authority
+        port = port[1:] if port else None
+    else:
+        host, colon, port = authority.partition(":")
+        port = port if colon else None
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return "has the port %r (a number from 1 to 65535)" % port
+    if not host:
+        return "has no host"
+    if host.startswith("["):
+        if not _IPV6.match(host):
+            return "has the host %r (not an IPv6 address in brackets)" % host
+    elif len(host) > 253 or not all(_HOST_LABEL.match(label) for label in host.rstrip(".").split(".")):
+        return "has the host %r (not a host name or IP address)" % host
+    if not _PATH.match(path) or re.search(r"%(?![0-9A-Fa-f]{2})", path):
+        return "has the path %r (only RFC 3986 path characters, %%XX escapes, no quotes)" % path
+    return None
+
+
 def check_registry_mirrors(mirrors, varname="registry_mirrors"):
+    """Refuse, before anything is written, any mirror that is more than scheme + host (+ port, + path).
+
+    The message names the variable, the entry's index and its value with any credentials masked."""
     if not isinstance(mirrors, list):
-        raise DaemonConfigError("%s must be a list of URLs, got %r" % (varname, mirrors))
-    for url in mirrors:
-        if not isinstance(url, str) or not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
-            raise DaemonConfigError("%s: %r is not an http:// or https:// URL" % (varname, url))
+        raise DaemonConfigError("%s must be a list of URLs, got %s" % (varname, _shown(str(mirrors))))
+    for index, url in enumerate(mirrors):
+        problem = mirror_problem(url)
+        if problem:
+            raise DaemonConfigError("%s[%d]: %s %s; a registry mirror is %s" % (
+                varname, index, _shown(url) if isinstance(url, str) else repr(url), problem, MIRROR_ALLOWED))
     return mirrors
+
+
+# systemd EnvironmentFile= syntax (systemd.exec(5)): in a "..." value a backslash before one of "\`$ keeps that
+# character; any other character stands for itself. systemd 239 (EL8) drops the backslash before any character,
+# so escaping exactly these four reads the same on every version. "%" specifiers are not expanded in the file
+# (they are in Environment= lines), and "$" is not expanded either; the escape keeps the file safe to source.
+_ENV_FILE_ESCAPE = re.compile(r'(["\\`$])')
+
+
+def env_value_problem(value):
+    """Why a value cannot be written to an EnvironmentFile, or None. Names no part of the value."""
+    if not isinstance(value, str):
+        return "must be a string, got %s" % type(value).__name__
+    for i, c in enumerate(value):
+        # Newlines would start a new assignment; other control characters (C0, DEL, C1, U+2028/9, BOM) have no
+        # place in a proxy setting.
+        if ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or c in "\u2028\u2029\ufeff":
+            return "contains a newline or control character (U+%04X at position %d)" % (ord(c), i)
+    return None
+
+
+def proxy_settings(settings):
+    """Check [{name, var, value}] (name: the environment variable, var: the role variable naming it in messages).
+
+    Returns the non-empty ones. Messages name the variable, never the value."""
+    if not isinstance(settings, list):
+        raise DaemonConfigError("proxy settings must be a list of {name, var, value}")
+    out = []
+    for s in settings:
+        name, var, value = s["name"], s.get("var", s["name"]), s.get("value")
+        if value is None or value == "":
+            continue
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise DaemonConfigError("%s: %r is not an environment variable name" % (var, name))
+        problem = env_value_problem(value)
+        if problem:
+            raise DaemonConfigError("%s %s; the engine's proxy settings must be one line" % (var, problem))
+        out.append((name, value))
+    return out
+
+
+def env_file_quote(value):
+    """value as a double-quoted systemd EnvironmentFile value that systemd reads back exactly."""
+    problem = env_value_problem(value)
+    if problem:
+        raise DaemonConfigError("the value %s" % problem)
+    return '"%s"' % _ENV_FILE_ESCAPE.sub(r"\\\1", value)
+
+
+def proxy_env_file(settings, header="# Managed by dockerops.host.docker_daemon\n"):
+    """The EnvironmentFile text for the engine's proxy settings (see proxy_settings)."""
+    return header + "".join("%s=%s\n" % (name, env_file_quote(value)) for name, value in proxy_settings(settings))
+
+
+def proxy_masked(settings):
+    """{name: value with credentials masked} of the non-empty settings, for task output."""
+    return dict((name, mask_url(value)) for name, value in proxy_settings(settings))
 
 
 def merge(sources):
@@ -119,7 +267,7 @@ def check_values(config):
         if not isinstance(v, str):
             raise DaemonConfigError("daemon option log-opts.%s must be a string (dockerd refuses %r)" % (k, v))
     if "registry-mirrors" in config:
-        check_registry_mirrors(config["registry-mirrors"], "registry-mirrors")
+        check_registry_mirrors(config["registry-mirrors"], "daemon option registry-mirrors")
     for key in ("storage-opts", "exec-opts", "dns", "insecure-registries", "labels"):
         if key in config and not isinstance(config[key], list):
             raise DaemonConfigError("daemon option %s must be a list, got %r" % (key, config[key]))

@@ -195,14 +195,20 @@ def apt_packages_to_install(installed, wanted, pinned=(), version_spec=""):
     return missing
 
 
-def dpkg_selections_to_change(installed, names, selection):
+def dpkg_selections_to_change(installed, names, selection, reinstalled=()):
     """The names whose dpkg selection (install, hold) is not selection yet.
 
     installed is dpkg_packages()'s result read before apt ran: a package that
     was not installed then was installed by apt with the selection "install".
+    reinstalled: names apt installed or upgraded in this run; apt may have
+    changed their selection (an upgrade of a held package with
+    --allow-change-held-packages leaves it "install"), so they are always
+    listed (dpkg_selections changes nothing where the selection is right).
     """
-    changes = []
+    changes = [name for name in names if name in set(reinstalled)]
     for name in names:
+        if name in changes:
+            continue
         package = installed.get(name)
         current = package["selection"] if package and package["installed"] else "install"
         if current != selection:

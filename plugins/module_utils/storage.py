@@ -104,3 +104,128 @@ def overlay2_support(release, filesystems_text, overlay_module_found, fstype, ft
     elif fstype:
         reasons.append("data root on %s" % fstype)
     return ok_kernel and ok_fs and ok_dtype, reasons
+
+
+# The containerd image store (Engine 29's default for new installs; on 28
+# `"features": {"containerd-snapshotter": true}`): docker info's Driver is then
+# the snapshotter (overlayfs) and DriverStatus says what kind of driver it is.
+CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
+OVERLAY_FAMILY = ("overlay2", "overlayfs")
+DM_OPTS = ["dm.use_deferred_removal=true", "dm.use_deferred_deletion=true"]
+
+
+def image_store(info):
+    """'containerd' when the engine keeps its images in containerd, 'graphdriver'
+    for the classic storage drivers, None when no engine answered with a driver."""
+    if not info or not info.get("Driver"):
+        return None
+    return "containerd" if driver_status(info).get("driver-type") == CONTAINERD_SNAPSHOTTER else "graphdriver"
+
+
+def _overlay_for(containerd_store):
+    """The overlay driver's name under the given image store."""
+    return "overlayfs" if containerd_store else "overlay2"
+
+
+def _options(wanted, pool_name):
+    """The storage part of daemon.json for wanted (what docker_storage hands docker_daemon)."""
+    if wanted in OVERLAY_FAMILY:
+        # A graph driver name is no snapshotter: with the containerd store,
+        # storage-driver overlay2 leaves the engine with "snapshotter not loaded".
+        return {"storage-driver": wanted}
+    if wanted == "devicemapper":
+        return {"storage-driver": "devicemapper", "storage-opts": ["dm.thinpooldev=/dev/mapper/%s" % pool_name] + DM_OPTS}
+    return {}
+
+
+def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, containerd_store=None):
+    """What docker_storage does on this host, and why.
+
+    engine: docker_storage_facts' engine dict (answered, storage_driver, image_store, has_devicemapper, version);
+    devicemapper: its devicemapper dict (empty unless the engine runs devicemapper);
+    overlay2_supported: whether the kernel and file system take the overlay driver;
+    setting: docker_storage_driver (auto, overlay2 or devicemapper);
+    pool: the direct-lvm pool's device-mapper name the role manages (vg-pool);
+    containerd_store: the image store asked for in the daemon configuration
+    (features.containerd-snapshotter), None when not asked (the engine's own choice stays).
+
+    Healthy: overlay2, overlayfs (containerd image store), devicemapper on a
+    direct-lvm pool. `auto` moves only a loop-lvm host; an explicit setting
+    moves a host whose driver (or devicemapper pool) differs. An engine that did
+    not answer with a driver is never moved.
+
+    Returns dict(wanted, healthy, migrate, reason, error, manage_pool, image_store, daemon_options)."""
+    engine = engine or {}
+    dm = devicemapper or {}
+    driver = engine.get("storage_driver") if engine.get("answered") else None
+    store_now = engine.get("image_store") if driver else None
+    store = store_now == "containerd" if containerd_store is None else bool(containerd_store)
+    overlay = _overlay_for(store)
+    has_dm = engine.get("has_devicemapper")
+    loop = bool(dm.get("loop_lvm"))
+    current_pool = dm.get("pool_name")
+
+    if driver is None:
+        healthy, why_now = None, "no engine answered with its storage driver"
+    elif driver in OVERLAY_FAMILY:
+        healthy = True
+        why_now = "%s%s" % (driver, " (containerd image store)" if store_now == "containerd" else "")
+    elif driver == "devicemapper" and loop:
+        healthy, why_now = False, "devicemapper on loop-lvm (sparse loop files that grow and never give space back)"
+    elif driver == "devicemapper":
+        healthy, why_now = True, "devicemapper on the direct-lvm pool %s" % current_pool
+    else:
+        healthy, why_now = False, "%s, which auto leaves alone" % driver
+
+    def best():
+        if overlay2_supported:
+            return overlay
+        return "devicemapper" if has_dm else "none"
+
+    if setting == "overlay2":
+        wanted = overlay
+    elif setting == "devicemapper":
+        wanted = "devicemapper"
+    elif driver is None or loop:
+        wanted = best()
+    elif driver in OVERLAY_FAMILY:
+        wanted = overlay
+    else:
+        wanted = driver  # healthy direct-lvm, or a driver auto does not move
+
+    if driver is None:
+        migrate, why = False, "nothing to move"
+    elif setting == "auto":
+        migrate = loop
+        why = "auto moves only loop-lvm" if not loop else "auto moves loop-lvm to %s" % wanted
+    elif wanted == "devicemapper":
+        migrate = driver != "devicemapper" or loop or current_pool != pool
+        why = "docker_storage_driver=devicemapper wants the direct-lvm pool %s" % pool
+    else:
+        migrate = driver not in OVERLAY_FAMILY
+        why = "docker_storage_driver=%s" % setting
+    if driver in OVERLAY_FAMILY and wanted in OVERLAY_FAMILY and driver != wanted:
+        why += "; the image store changes to %s with the daemon configuration (images are not carried over)" % (
+            "containerd" if store else "the graph driver")
+
+    error = None
+    if wanted == "none":
+        error = ("Neither storage driver can work: overlay2 is not supported and Docker Engine %s no longer has "
+                 "devicemapper (removed in 25.0)" % engine.get("version"))
+    elif wanted in OVERLAY_FAMILY and not overlay2_supported and (migrate or setting != "auto"):
+        error = "docker_storage_driver=%s cannot work: the overlay driver is not supported here" % setting
+    elif wanted == "devicemapper" and has_dm is False:
+        error = ("docker_storage_driver=%s cannot work: Docker Engine %s no longer has the devicemapper driver "
+                 "(removed in 25.0); use overlay2" % (setting, engine.get("version")))
+    elif wanted == "devicemapper" and store:
+        error = "devicemapper is a graph driver: it cannot run with the containerd image store"
+
+    manage_pool = wanted == "devicemapper" and (migrate or setting == "devicemapper" or current_pool == pool)
+    pool_name = pool if manage_pool else current_pool
+    if wanted in OVERLAY_FAMILY or (wanted == "devicemapper" and pool_name):
+        options = _options(wanted, pool_name)
+    else:
+        options = {}  # a driver auto leaves alone: its configuration stays the owner's
+    return dict(wanted=wanted, healthy=healthy, migrate=bool(migrate) and error is None,
+                reason="%s: %s" % (why_now, why), error=error, manage_pool=manage_pool,
+                image_store="containerd" if store else "graphdriver", daemon_options=options)

@@ -18,6 +18,11 @@ description:
   - Whether overlay2 is supported on this host - kernel 4.0 or later (3.10.0-514 or later on EL), the overlay file
     system, and a data root file system with d_type (xfs needs ftype=1).
   - Whether the installed engine still has devicemapper (removed in Engine 25.0).
+  - Which image store the engine runs - the classic graph drivers, or the containerd image store (Engine 29's default
+    for new installs), whose overlay snapshotter docker info reports as C(overlayfs).
+  - What C(dockerops.host.docker_storage) does with the host and why (RV(decision)) - healthy hosts (overlay2,
+    overlayfs, devicemapper on direct-lvm) are left alone; only loop-lvm, or an explicit O(driver) that differs
+    from what runs, is moved.
   - Read-only.
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
@@ -28,6 +33,22 @@ options:
     description: The engine's data root, when no engine answers to say it.
     type: path
     default: /var/lib/docker
+  driver:
+    description:
+      - The storage driver asked for (C(docker_storage_driver)), for RV(decision).
+      - V(auto) leaves a healthy host alone and moves only loop-lvm.
+    type: str
+    default: auto
+    choices: [auto, overlay2, devicemapper]
+  pool:
+    description: Device-mapper name (C(VG-POOL)) of the direct-lvm thin pool the role manages, for RV(decision).
+    type: str
+  containerd_store:
+    description:
+      - Whether the daemon configuration asks for the containerd image store (C(features.containerd-snapshotter)),
+        for RV(decision).
+      - Unset, the store the engine runs now stays.
+    type: bool
 seealso:
   - module: dockerops.host.lvm_thinpool
   - module: community.docker.docker_host_info
@@ -50,7 +71,18 @@ engine:
   returned: always
   type: dict
   sample: {answered: true, version: "20.10.24+dfsg1", storage_driver: overlay2, backing_filesystem: extfs,
-           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true}
+           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true, image_store: graphdriver}
+decision:
+  description:
+    - What docker_storage does here. C(wanted) is the driver the host runs afterwards, C(healthy) whether what runs
+      now is healthy (null when no engine answered), C(migrate) whether the host must move, C(reason) why,
+      C(error) why nothing can be done (null otherwise), C(manage_pool) whether the role's thin pool is used,
+      C(image_store) the store afterwards and C(daemon_options) the storage part of daemon.json.
+  returned: always
+  type: dict
+  sample: {wanted: overlayfs, healthy: true, migrate: false, error: null, manage_pool: false, image_store: containerd,
+           reason: "overlayfs (containerd image store): auto moves only loop-lvm",
+           daemon_options: {storage-driver: overlayfs}}
 devicemapper:
   description: Pool and loop files when the engine runs devicemapper; empty otherwise.
   returned: always
@@ -124,7 +156,11 @@ def fs_of(module, path):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(data_root=dict(type="path", default="/var/lib/docker")),
+    module = AnsibleModule(argument_spec=dict(data_root=dict(type="path", default="/var/lib/docker"),
+                                              driver=dict(type="str", default="auto",
+                                                          choices=["auto", "overlay2", "devicemapper"]),
+                                              pool=dict(type="str"),
+                                              containerd_store=dict(type="bool")),
                            supports_check_mode=True)
     info = docker_info(module)
     version = engine_version(module, info)
@@ -135,7 +171,8 @@ def main():
                   backing_filesystem=status.get("Backing Filesystem"),
                   supports_d_type={"true": True, "false": False}.get(status.get("Supports d_type")),
                   data_root=data_root,
-                  has_devicemapper=storage.engine_has_devicemapper(version) if version else None)
+                  has_devicemapper=storage.engine_has_devicemapper(version) if version else None,
+                  image_store=storage.image_store(info))
 
     dm = {}
     if driver == "devicemapper":
@@ -155,7 +192,9 @@ def main():
     supported, reasons = storage.overlay2_support(release, read(PROC_FILESYSTEMS), module_found, fstype, ftype)
     overlay2 = dict(supported=supported, reasons=reasons, kernel=release, data_root_fstype=fstype, xfs_ftype=ftype)
 
-    module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2)
+    decision = storage.decide(engine, dm, supported, setting=module.params["driver"], pool=module.params["pool"],
+                              containerd_store=module.params["containerd_store"])
+    module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2, decision=decision)
 
 
 if __name__ == "__main__":

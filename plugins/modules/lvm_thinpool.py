@@ -34,11 +34,16 @@ attributes:
     description: The pool's state before and after.
 options:
   vg:
-    description: Volume group for the pool; created on O(devices) when it does not exist.
+    description:
+      - Volume group for the pool; created on O(devices) when it does not exist.
+      - An LVM name - only C(A-Z a-z 0-9 . _ + -), not starting with C(-), not C(.) or C(..); anything else is refused
+        before anything is written.
     type: str
     default: docker
   pool:
-    description: Name of the thin pool logical volume. Its device is C(/dev/mapper/<vg>-<pool>).
+    description:
+      - Name of the thin pool logical volume. Its device is C(/dev/mapper/<vg>-<pool>).
+      - An LVM name, as O(vg).
     type: str
     default: thinpool
   devices:
@@ -67,7 +72,12 @@ options:
     type: int
     default: 20
   profile:
-    description: LVM profile name, written to C(/etc/lvm/profile/<profile>.profile). Defaults to C(<vg>-<pool>).
+    description:
+      - LVM profile name, written to C(/etc/lvm/profile/<profile>.profile) (and removed with O(state=absent)).
+        Defaults to C(<vg>-<pool>).
+      - A plain file name - only C(A-Z a-z 0-9 . _ + -), not starting with C(.) or C(-), no C(/) and no C(..) - so the
+        profile stays in C(/etc/lvm/profile); anything else is refused before anything is written or removed, naming
+        the option.
     type: str
   monitor:
     description: Have dmeventd monitor the pool; without monitoring no autoextension happens.
@@ -165,6 +175,7 @@ warnings_found:
 
 import json
 import os
+import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
@@ -173,6 +184,10 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
+# lvm(8) "VALID NAMES": these characters, not starting with "-", not "." or "..".
+LVM_NAME = re.compile(r"^[A-Za-z0-9._+][A-Za-z0-9._+-]*$")
+# A profile is a file in PROFILE_DIR: no path, no hidden file, no "..".
+PROFILE_NAME = re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9._+-]*$")
 SIZE_UNITS = {"": 1, "b": 1, "s": 512, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
 
 
@@ -201,6 +216,19 @@ class ThinPool(object):
         self.profile_path = os.path.join(PROFILE_DIR, self.profile + ".profile")
         self.commands, self.warnings = [], []
         self.changed = False
+
+    # -- names ----------------------------------------------------------
+    def check_names(self):
+        """Refuse names that would take a path outside LVM's and PROFILE_DIR, before anything is read or written."""
+        p = self.m.params
+        for opt in ("vg", "pool"):
+            if not LVM_NAME.match(p[opt]) or p[opt] in (".", ".."):
+                self.fail("%s: %r is not an LVM name (only A-Z a-z 0-9 . _ + -, not starting with -, not . or ..)"
+                          % (opt, p[opt]))
+        if not PROFILE_NAME.match(self.profile) or ".." in self.profile:
+            given = "" if p["profile"] else " (made from vg and pool as <vg>-<pool>)"
+            self.fail("profile: %r%s is not a plain LVM profile name (only A-Z a-z 0-9 . _ + -, not starting with . "
+                      "or -, no / and no ..): the profile must stay a file in %s" % (self.profile, given, PROFILE_DIR))
 
     # -- helpers --------------------------------------------------------
     def do(self, argv):
@@ -394,6 +422,7 @@ def main():
         supports_check_mode=True,
     )
     tp = ThinPool(module, lvmlib.Lvm(module))
+    tp.check_names()
     try:
         before, after = tp.present() if module.params["state"] == "present" else tp.absent()
     except lvmlib.LvmError as e:

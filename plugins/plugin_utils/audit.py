@@ -93,6 +93,14 @@ def _bridge_nf(sysctl):
     return {name: (params.get(name) or {}).get("actual") for name in BRIDGE_NF}
 
 
+def _image_store(info):
+    """The image store from docker info alone (docker_host_info's host_info)."""
+    if not info.get("Driver"):
+        return None
+    status = dict(info.get("DriverStatus") or [])
+    return "containerd" if status.get("driver-type") == "io.containerd.snapshotter.v1" else "graphdriver"
+
+
 def build_row(host, collected):
     """One report row for a host from what the audit play registered:
     facts (setup min), storage (docker_storage_facts), sysctl (sysctl_check),
@@ -123,6 +131,10 @@ def build_row(host, collected):
         "engine_version": engine.get("version") or info.get("ServerVersion"),
         "engine_answered": bool(engine.get("answered")),
         "storage_driver": engine.get("storage_driver") or info.get("Driver"),
+        # containerd (its snapshotter is the driver: overlayfs) or graphdriver.
+        "image_store": engine.get("image_store") or _image_store(info),
+        # docker_storage_facts' verdict: overlay2, overlayfs and direct-lvm are healthy.
+        "storage_healthy": (storage.get("decision") or {}).get("healthy"),
         "loop_lvm": bool(dm.get("loop_lvm")),
         "pool_data_percent": dm.get("data_percent"),
         "pool_metadata_percent": dm.get("metadata_percent"),
@@ -217,7 +229,8 @@ def _cells(row):
         ("OS", row["os"] or "", row["os"] or ""),
         ("Kernel", row["kernel"] or "", row["kernel"] or ""),
         ("Engine", row["engine_version"] or "", ".".join("%05d" % n for n in _version_tuple(row["engine_version"]))),
-        ("Storage", (row["storage_driver"] or "") + (" (loop-lvm)" if row["loop_lvm"] else ""), row["storage_driver"] or ""),
+        ("Storage", (row["storage_driver"] or "") + (" (loop-lvm)" if row["loop_lvm"] else "")
+         + (" (containerd image store)" if row.get("image_store") == "containerd" else ""), row["storage_driver"] or ""),
         ("Pool data / metadata", pool, row["pool_data_percent"] if row["pool_data_percent"] is not None else -1),
         ("overlay2", {True: "supported", False: "not supported", None: ""}[row["overlay2_supported"]],
          str(row["overlay2_supported"])),

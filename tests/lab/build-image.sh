@@ -10,7 +10,7 @@ image="dockerops-lab/debian:${codename}"
 # A bare host as ops teams get it: python3 for Ansible and systemd as PID 1;
 # everything else (ca-certificates, gnupg, the engine) is the roles' job.
 INCLUDE="python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,kmod,sudo"
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+MIRROR="$(debian_mirror)"
 hash="$(printf '%s %s %s\n' "${codename}" "${INCLUDE}" "${MIRROR}" | cat - "$0" | sha256sum | cut -c1-12)"
 
 have="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "${image}" 2>/dev/null || true)"

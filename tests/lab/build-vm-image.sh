@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CODENAME=bookworm
-MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+MIRROR="$(debian_mirror)"
 INCLUDE="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,lvm2,thin-provisioning-tools,\
 openssh-server,ifupdown,isc-dhcp-client,iproute2,procps,python3,python3-apt,sudo,e2fsprogs,util-linux"
 # Two cached stages: the debootstrapped rootfs (slow, rarely changes) and the

@@ -10,6 +10,8 @@ VENV="$(bash "${LAB_DIR}/venv.sh")"
 COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
 for codename in bookworm trixie; do bash "${LAB_DIR}/build-image.sh" "${codename}"; done
 MIRROR="$(bash "${LAB_DIR}/build-fixture-mirror.sh")"
+bash "${LAB_DIR}/build-el-image.sh"
+EL_MIRROR="$(bash "${LAB_DIR}/build-el-fixture-repo.sh")"
 bash "${LAB_DIR}/build-vm-image.sh" >/dev/null
 
 # This checkout as dockerops.host, beside its dependency collections.
@@ -26,6 +28,8 @@ export ANSIBLE_COLLECTIONS_PATH='${SELF}:${COLLECTIONS}'
 export PYTHONPATH='${SELF}'
 export DOCKEROPS_FIXTURE_MIRROR='${MIRROR}'
 export DOCKEROPS_FIXTURE_FINGERPRINT='$(cat "${MIRROR}/FINGERPRINT")'
+export DOCKEROPS_EL_FIXTURE_MIRROR='${EL_MIRROR}'
+export DOCKEROPS_EL_FIXTURE_FINGERPRINT='$(cat "${EL_MIRROR}/FINGERPRINT")'
 export DOCKER='${DOCKER}'
 ENV
 log "lab ready: .cache/lab.env"

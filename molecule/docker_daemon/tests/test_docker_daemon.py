@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import testinfra.utils.ansible_runner
 
@@ -45,10 +46,42 @@ def test_engine_runs_with_the_configuration(host):
     assert host.service("docker").is_running
 
 
-def test_proxy_dropin(host):
+def lab_https_proxy(host):
+    # molecule.yml: lab_https_proxy is "http://lab:{{ lab_proxy_password }}@proxy.lab.invalid:3128".
+    return "http://lab:%s@proxy.lab.invalid:3128" % host.ansible.get_variables()["lab_proxy_password"]
+
+
+def secret_parts(host):
+    return re.findall(r"[A-Za-z0-9]{4,}", host.ansible.get_variables()["lab_proxy_password"])
+
+
+def test_proxy_dropin_names_the_settings_and_holds_none(host):
     f = host.file("/etc/systemd/system/docker.service.d/http-proxy.conf")
-    assert (f.user, f.mode) == ("root", 0o644)
-    assert 'Environment="HTTP_PROXY=http://proxy.lab.invalid:3128"' in f.content_string
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o644)
+    lines = [line for line in f.content_string.splitlines() if not line.startswith("#")]
+    assert lines == ["[Service]", "EnvironmentFile=/etc/docker/dockerops-proxy.env"]
+
+
+def test_proxy_settings_root_only(host):
+    f = host.file("/etc/docker/dockerops-proxy.env")
+    assert (f.user, f.group, f.mode) == ("root", "root", 0o600)
+    assert host.run("sudo -u alice cat /etc/docker/dockerops-proxy.env").rc != 0
+
+
+def test_local_users_see_no_proxy_password(host):
+    # What the previous release's drop-in showed every local user; the old password is gone too.
+    out = host.check_output("sudo -u alice systemctl show docker --property Environment --property EnvironmentFiles")
+    assert "EnvironmentFiles=/etc/docker/dockerops-proxy.env " in out
+    for part in secret_parts(host) + ["0ldS3cret", "proxy.lab.invalid"]:
+        assert part not in out
+
+
+def test_engine_has_exactly_the_proxy_values_given(host):
+    pid = host.check_output("pidof dockerd").strip()
+    environ = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid).splitlines()
+    proxy = sorted(v for v in environ if re.match(r"(?i)(https?|no)_proxy=", v))
+    assert proxy == ["HTTPS_PROXY=" + lab_https_proxy(host), "HTTP_PROXY=http://proxy.lab.invalid:3128",
+                     "NO_PROXY=localhost,127.0.0.1"]
 
 
 def test_docker_socket_root_docker_0660(host):

@@ -207,3 +207,12 @@ def test_runtime_removal_is_refused_on_a_kubelet_host():
 ])
 def test_runtime_removal_goes_ahead(conflicting, running, kubelet, allowed):
     assert dr.runtime_removal_refusal(conflicting, running, kubelet, allowed) == ""
+
+
+def test_a_package_apt_upgraded_is_held_again():
+    # Read before apt ran: held. apt upgraded it (a raised pin) and may have left it "install".
+    installed = {"docker-ce": {"installed": True, "version": "5:26.1.5", "selection": "hold"},
+                 "containerd.io": {"installed": True, "version": "1.6.20", "selection": "hold"}}
+    names = ["docker-ce", "containerd.io"]
+    assert dr.dpkg_selections_to_change(installed, names, "hold") == []
+    assert dr.dpkg_selections_to_change(installed, names, "hold", reinstalled=["docker-ce"]) == ["docker-ce"]

@@ -91,3 +91,106 @@ def test_xfs_ftype_from_xfs_info():
     out = "meta-data=/dev/vdb isize=512 agcount=4\nnaming   =version 2              bsize=4096   ascii-ci=0, ftype=1\n"
     assert storage.xfs_ftype(out) == 1
     assert storage.xfs_ftype("no such thing") is None
+
+
+# The decision, on recorded docker info outputs (tests/unit/fixtures/docker_info/README.md).
+def engine(name, answered=True):
+    i = info(name)
+    return i, dict(answered=answered, storage_driver=i.get("Driver"), version=i.get("ServerVersion"),
+                   image_store=storage.image_store(i),
+                   has_devicemapper=storage.engine_has_devicemapper(i.get("ServerVersion")))
+
+
+def decide(name, **kw):
+    i, eng = engine(name)
+    dm = storage.devicemapper_facts(i) if eng["storage_driver"] == "devicemapper" else {}
+    kw.setdefault("pool", "docker-thinpool")
+    return storage.decide(eng, dm, kw.pop("supported", True), **kw)
+
+
+def test_image_store_read_from_driver_status():
+    assert storage.image_store(info("overlayfs-containerd-28.5")) == "containerd"
+    assert storage.image_store(info("overlay2-28.5")) == "graphdriver"
+    assert storage.image_store(info("overlay2-20.10")) == "graphdriver"
+    assert storage.image_store({"ServerErrors": ["Cannot connect"]}) is None
+
+
+@pytest.mark.parametrize("name, wanted, store", [
+    ("overlay2-28.5", "overlay2", "graphdriver"),
+    ("overlay2-20.10", "overlay2", "graphdriver"),
+    ("overlayfs-containerd-28.5", "overlayfs", "containerd"),
+])
+def test_auto_leaves_overlay_hosts_alone(name, wanted, store):
+    d = decide(name)
+    assert d["healthy"] is True and d["migrate"] is False and d["error"] is None
+    assert d["wanted"] == wanted and d["image_store"] == store
+    assert d["daemon_options"] == {"storage-driver": wanted}
+    assert d["manage_pool"] is False
+
+
+def test_containerd_store_never_gets_overlay2_in_daemon_json():
+    # Recorded: Engine 28.5 with the containerd store and storage-driver overlay2
+    # fails every image with "snapshotter not loaded: overlay2".
+    for setting in ("auto", "overlay2"):
+        d = decide("overlayfs-containerd-28.5", setting=setting)
+        assert d["daemon_options"] == {"storage-driver": "overlayfs"} and d["migrate"] is False, setting
+
+
+def test_store_asked_for_is_what_counts():
+    # First converge on Engine 28: the engine still runs the graph driver, the
+    # daemon configuration asks for the containerd store.
+    d = decide("overlay2-28.5", containerd_store=True)
+    assert d["wanted"] == "overlayfs" and d["migrate"] is False and d["healthy"] is True
+    assert d["daemon_options"] == {"storage-driver": "overlayfs"}
+    assert "images are not carried over" in d["reason"]
+    # ... and the way back.
+    d = decide("overlayfs-containerd-28.5", containerd_store=False)
+    assert d["wanted"] == "overlay2" and d["migrate"] is False
+    assert d["daemon_options"] == {"storage-driver": "overlay2"}
+
+
+def test_direct_lvm_is_healthy_and_kept_on_its_own_pool():
+    d = decide("devicemapper-direct-20.10", pool="othervg-otherpool")
+    assert d["healthy"] is True and d["migrate"] is False and d["wanted"] == "devicemapper"
+    assert d["manage_pool"] is False
+    assert d["daemon_options"]["storage-opts"][0] == "dm.thinpooldev=/dev/mapper/docker-thinpool"
+
+
+def test_loop_lvm_moves_under_auto():
+    d = decide("devicemapper-loop-20.10")
+    assert d["healthy"] is False and d["migrate"] is True and d["wanted"] == "overlay2"
+    assert "loop-lvm" in d["reason"]
+    d = decide("devicemapper-loop-20.10", supported=False)
+    assert d["wanted"] == "devicemapper" and d["migrate"] is True and d["manage_pool"] is True
+    assert d["daemon_options"]["storage-opts"][0] == "dm.thinpooldev=/dev/mapper/docker-thinpool"
+
+
+def test_explicit_driver_that_differs_moves():
+    d = decide("overlay2-20.10", setting="devicemapper")
+    assert d["migrate"] is True and d["wanted"] == "devicemapper" and d["manage_pool"] is True
+    d = decide("devicemapper-direct-20.10", setting="overlay2")
+    assert d["migrate"] is True and d["wanted"] == "overlay2"
+    d = decide("devicemapper-direct-20.10", setting="devicemapper", pool="vg2-pool")
+    assert d["migrate"] is True and "vg2-pool" in d["reason"]
+    assert decide("devicemapper-direct-20.10", setting="devicemapper")["migrate"] is False
+
+
+def test_explicit_driver_that_cannot_work_is_refused():
+    d = decide("overlayfs-containerd-28.5", setting="devicemapper")
+    assert d["migrate"] is False and "removed in 25.0" in d["error"]
+    d = decide("devicemapper-loop-20.10", setting="overlay2", supported=False)
+    assert d["migrate"] is False and "not supported" in d["error"]
+
+
+def test_engine_without_a_driver_is_never_moved():
+    for eng in (dict(answered=False), dict(answered=True, storage_driver=None, version="20.10.24")):
+        d = storage.decide(eng, {}, True, setting="devicemapper", pool="docker-thinpool")
+        assert d["migrate"] is False and d["healthy"] is None
+
+
+def test_other_drivers_are_left_alone_by_auto():
+    eng = dict(answered=True, storage_driver="btrfs", version="28.5.2", image_store="graphdriver",
+               has_devicemapper=False)
+    d = storage.decide(eng, {}, True)
+    assert d["migrate"] is False and d["healthy"] is False and d["daemon_options"] == {}
+    assert storage.decide(eng, {}, True, setting="overlay2")["migrate"] is True

@@ -77,3 +77,22 @@ def test_no_engine_uses_dockerd_version(host):
     assert res["engine"]["answered"] is False
     assert res["engine"]["version"] == "26.1.5+dfsg1" and res["engine"]["has_devicemapper"] is False
     assert res["engine"]["data_root"] == "/srv/docker"
+
+
+def test_containerd_store_on_engine_28_is_left_alone(host):
+    host["info"] = load("overlayfs-containerd-28.5")
+    kind, res = run_main(mod.main, {})
+    assert res["engine"]["storage_driver"] == "overlayfs" and res["engine"]["image_store"] == "containerd"
+    assert res["engine"]["has_devicemapper"] is False
+    d = res["decision"]
+    assert d["healthy"] is True and d["migrate"] is False and d["wanted"] == "overlayfs"
+    assert d["daemon_options"] == {"storage-driver": "overlayfs"}
+
+
+def test_decision_takes_the_role_inputs(host):
+    host["info"] = load("overlay2-28.5")
+    kind, res = run_main(mod.main, {"containerd_store": True})
+    assert res["decision"]["wanted"] == "overlayfs" and res["decision"]["migrate"] is False
+    host["info"] = load("devicemapper-loop-20.10")
+    kind, res = run_main(mod.main, {"driver": "devicemapper", "pool": "docker-thinpool"})
+    assert res["decision"]["migrate"] is True and res["decision"]["manage_pool"] is True

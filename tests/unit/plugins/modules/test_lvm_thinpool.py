@@ -277,3 +277,40 @@ def test_failed_command_reports_rc_and_stderr(lvm, monkeypatch):
     assert kind == "Fail" and res["rc"] == 5
     assert "vgcreate docker /dev/vdb failed: Device /dev/vdb excluded by a filter." in res["msg"]
     assert res["commands"] == ["pvcreate /dev/vdb", "vgcreate docker /dev/vdb"]
+
+
+@pytest.mark.parametrize("profile", ["../victim", "/etc/lvm/profile/x", "a/b", ".hidden", "..", "x..y", "a b",
+                                     "-x", "x;y", "x\ny", "x*"])
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_profile_must_be_a_plain_name(lvm, profile, state):
+    # A file outside the profile directory that a path in `profile` could reach.
+    victim = lvm.profile_dir.parent / "victim.profile"
+    victim.write_text("not LVM's")
+    lvm.ready_pool()
+    kind, res = run({"devices": ["/dev/vdb"], "profile": profile, "state": state})
+    assert kind == "Fail"
+    assert res["msg"].startswith("profile: %r is not a plain LVM profile name" % profile)
+    # Refused before LVM was even read; nothing written or removed anywhere.
+    assert lvm.calls == [] and res["commands"] == []
+    assert victim.read_text() == "not LVM's" and not lvm.profile_dir.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"vg": "../etc"}, "vg: '../etc' is not an LVM name"),
+    ({"vg": ".."}, "vg: '..' is not an LVM name"),
+    ({"pool": "a/b"}, "pool: 'a/b' is not an LVM name"),
+    ({"pool": "-p"}, "pool: '-p' is not an LVM name"),
+    # Valid LVM names whose default profile name (<vg>-<pool>) would be a hidden file.
+    ({"vg": ".docker"}, "profile: '.docker-thinpool' (made from vg and pool as <vg>-<pool>) is not a plain"),
+])
+def test_names_that_make_paths_are_refused(lvm, args, message):
+    kind, res = run(dict(args, devices=["/dev/vdb"]))
+    assert kind == "Fail" and res["msg"].startswith(message)
+    assert lvm.calls == []
+
+
+@pytest.mark.parametrize("profile", ["docker-thinpool", "My_profile.v2+x", "a"])
+def test_plain_profile_names_are_used(lvm, profile):
+    kind, res = run({"devices": ["/dev/vdb"], "profile": profile})
+    assert kind == "Exit" and res["pool"]["profile"] == profile
+    assert (lvm.profile_dir / (profile + ".profile")).exists()

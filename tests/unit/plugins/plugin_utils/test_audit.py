@@ -159,3 +159,22 @@ def test_filters_are_registered_and_raise_filter_errors():
         FILTERS["docker_audit_row"]("nope", "h1")
     with pytest.raises(AnsibleFilterError, match="disk usage must be"):
         FILTERS["docker_disk_usage"]([])
+
+
+def test_containerd_image_store_is_healthy_and_named():
+    # Recorded on Engine 28.5.2 with the containerd image store (README in the fixtures).
+    info = load("overlayfs-containerd-28.5.json")
+    row = audit.build_row("c8d", healthy(
+        storage={"engine": {"answered": True, "version": info["ServerVersion"], "storage_driver": "overlayfs",
+                            "image_store": "containerd"},
+                 "devicemapper": {}, "overlay2": {"supported": True, "reasons": ["ok"]},
+                 "decision": {"healthy": True, "migrate": False}},
+        host_info={"host_info": info, "disk_usage": SYSTEM_DF}))
+    assert codes(row) == [] and row["storage_driver"] == "overlayfs"
+    assert row["image_store"] == "containerd" and row["storage_healthy"] is True
+    assert "overlayfs (containerd image store)" in audit.markdown([row], "2026-11-28T00:00:00Z")
+    # From docker info alone (no storage facts), the store is read the same way.
+    row = audit.build_row("c8d", healthy(storage={}, host_info={"host_info": info}))
+    assert row["storage_driver"] == "overlayfs" and row["image_store"] == "containerd"
+    plain = audit.build_row("plain", healthy(storage={}, host_info={"host_info": load("overlay2-28.5.json")}))
+    assert plain["image_store"] == "graphdriver"

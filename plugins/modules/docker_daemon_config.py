@@ -1,0 +1,536 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_daemon_config
+short_description: Change the Docker engine's daemon.json and apply it, with rollback, in one call
+description:
+  - The whole daemon.json change runs on the host in one module call, so another host's failure cannot stop it
+    halfway. The call merges the sources, checks the result, writes it atomically and keeps the previous file.
+  - It applies the change the gentlest way that works. Keys dockerd reloads on C(SIGHUP) are reloaded, so no
+    container stops. Any other key restarts the engine. When O(options) asks for C(live-restore) and the engine
+    does not have it yet, it is first turned on by a reload, so that the restart does not stop containers.
+  - If the engine does not answer with a server version after a restart, the module puts back the previous
+    daemon.json and the engine's network store, starts the engine again, and fails naming the keys and what
+    dockerd said.
+  - It records the configuration the engine was last started or reloaded with under O(state_dir). A daemon.json
+    that differs from that record is applied on the next run, even if the file itself did not change in that run
+    (for example after an aborted play).
+  - Keys found in an existing daemon.json that no source sets are kept and reported, unless this module wrote them
+    itself last time or O(replace=true).
+version_added: 0.2.0
+author: dockerops.host maintainers (@dockerops)
+options:
+  options:
+    description: The role's own daemon options (its defaults with the user's options over them).
+    type: dict
+    default: {}
+  options_source:
+    description: What O(options) is called in messages.
+    type: str
+    default: docker_daemon_options
+  fragments_dir:
+    description:
+      - Directory of C(*.json) fragments that other roles leave (docker_storage's storage options), merged after
+        O(options). A key two sources set differently is refused, naming both.
+    type: path
+    default: /etc/docker/dockerops.d
+  path:
+    description: The daemon.json to manage.
+    type: path
+    default: /etc/docker/daemon.json
+  state_dir:
+    description: Where the record of the applied configuration is kept (root only, mode 0700).
+    type: path
+    default: /var/lib/dockerops
+  replace:
+    description: Drop keys of an existing daemon.json that no source sets, instead of keeping them.
+    type: bool
+    default: false
+  allow_insecure_tcp:
+    description: Accept a C(tcp://) entry in C(hosts) without C(tlsverify) and its certificates.
+    type: bool
+    default: false
+  force_restart:
+    description: Restart even if daemon.json is unchanged, for example because the engine's proxy settings changed.
+    type: bool
+    default: false
+  restart_on_files:
+    description:
+      - Files the engine reads only at start (its systemd drop-ins, the proxy's EnvironmentFile). Their checksums
+        are recorded with the applied configuration; when one differs from the record, the engine is restarted,
+        even if the run that changed the file was aborted before the restart.
+    type: list
+    elements: path
+    default: []
+  timeout:
+    description: Seconds to wait for the engine to answer after a start, restart or reload.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new daemon.json and the action (reload or restart, and the keys), and changes nothing.
+  diff_mode:
+    support: full
+    description: The diff is daemon.json before and after.
+notes:
+  - C(data-root), C(userns-remap) and C(storage-driver) changes through O(options) are refused. They move the
+    engine's state, and docker_storage owns the storage keys.
+  - A C(tcp://) entry in C(hosts) is refused without TLS client verification unless O(allow_insecure_tcp=true).
+  - On a swarm node C(live-restore) is turned off, with a message, because dockerd does not start with it there.
+seealso:
+  - module: community.docker.docker_host_info
+"""
+
+EXAMPLES = r"""
+- name: Apply registry mirrors and log rotation
+  dockerops.host.docker_daemon_config:
+    options:
+      live-restore: true
+      registry-mirrors: [https://mirror.example.com]
+      log-driver: json-file
+      log-opts: {max-size: 10m, max-file: "3"}
+  register: daemon
+
+- name: Say what happened
+  ansible.builtin.debug:
+    msg: "{{ daemon.action }} ({{ daemon.changed_keys | join(', ') }})"
+"""
+
+RETURN = r"""
+action:
+  description:
+    - V(none), V(reloaded), V(restarted), V(started) (the engine was down), V(rolled_back) (only in a failure
+      result), V(no_engine) (check mode on a host where no engine is installed yet).
+    - In check mode V(would_reload), V(would_restart), V(would_start) or V(none).
+  returned: always
+  type: str
+changed_keys:
+  description: Keys whose value changes for the engine.
+  returned: always
+  type: list
+  elements: str
+kept_keys:
+  description: Keys of the existing daemon.json that no source sets and that were kept.
+  returned: always
+  type: list
+  elements: str
+removed_keys:
+  description: Keys of the existing daemon.json that were dropped (this module wrote them before, or O(replace)).
+  returned: always
+  type: list
+  elements: str
+pending:
+  description: The file on the host already differed from what the engine was last started or reloaded with.
+  returned: always
+  type: bool
+containers_before:
+  description: Names of the containers running before the change.
+  returned: always
+  type: list
+  elements: str
+containers_after:
+  description: Names of the containers running after the change.
+  returned: when the engine was reloaded or restarted
+  type: list
+  elements: str
+files_changed:
+  description: Files of O(restart_on_files) that changed since the engine was last started by this module.
+  returned: always
+  type: list
+  elements: str
+config:
+  description: The daemon.json the engine runs with after this call.
+  returned: always
+  type: dict
+messages:
+  description: What the module decided on the way (live-restore turned off on a swarm node, keys kept).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.dockerops.host.plugins.module_utils import daemon_apply, daemon_config
+
+NETDB = "network/files/local-kv.db"
+
+
+class Engine(object):
+    """The engine on this host, through the docker CLI and systemctl."""
+
+    def __init__(self, module):
+        self.module = module
+        self.docker = module.get_bin_path("docker")
+        self.systemctl = module.get_bin_path("systemctl", required=True)
+
+    def info(self):
+        """docker info as a dict when a server version comes back, else None (20.10 exits 0 with ServerErrors)."""
+        if not self.docker:
+            return None
+        rc, out, _err = self.module.run_command([self.docker, "info", "--format", "{{json .}}"])
+        if rc != 0:
+            return None
+        try:
+            info = json.loads(out)
+        except ValueError:
+            return None
+        return info if info.get("ServerVersion") else None
+
+    def running(self):
+        rc, out, _err = self.module.run_command([self.docker, "ps", "--format", "{{.Names}}"])
+        return sorted(out.split()) if rc == 0 else []
+
+    def wait(self, timeout, until=None):
+        deadline = time.time() + timeout
+        while True:
+            info = self.info()
+            if info and (until is None or until(info)):
+                return info
+            if time.time() >= deadline:
+                return info if until is None else None
+            time.sleep(1)
+
+    def systemd(self, *args):
+        return self.module.run_command([self.systemctl] + list(args))
+
+    def journal(self):
+        journalctl = self.module.get_bin_path("journalctl")
+        if not journalctl:
+            return ""
+        _rc, out, _err = self.module.run_command([journalctl, "--unit", "docker", "--no-pager", "--lines", "40",
+                                                  "--output", "cat"])
+        return out
+
+    def validate(self, version, text):
+        """dockerd --validate where the engine has it (23.0+): (ok, message)."""
+        dockerd = self.module.get_bin_path("dockerd")
+        if not dockerd or not version or not daemon_config.has_validate(version):
+            return True, ""
+        fd, path = tempfile.mkstemp(prefix="daemon-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(text)
+            rc, out, err = self.module.run_command([dockerd, "--validate", "--config-file", path])
+        finally:
+            os.unlink(path)
+        return rc == 0, (err or out).strip()
+
+
+def _read_json(module, path, what):
+    try:
+        with open(path, "rb") as f:
+            text = f.read()
+    except (IOError, OSError) as e:
+        module.fail_json(msg="Could not read %s %s: %s" % (what, path, to_native(e)))
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text.decode("utf-8"))
+    except ValueError as e:
+        module.fail_json(msg="%s %s is not valid JSON (%s); fix or remove it. Nothing was changed."
+                         % (what, path, to_native(e)))
+    if not isinstance(data, dict):
+        module.fail_json(msg="%s %s must hold a JSON object. Nothing was changed." % (what, path))
+    return data
+
+
+def _write_atomic(module, path, content, mode=0o644):
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=directory)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    os.chmod(tmp, mode)
+    os.chown(tmp, 0, 0)
+    module.atomic_move(tmp, path)
+    os.chmod(path, mode)
+    os.chown(path, 0, 0)
+
+
+class Transaction(object):
+    def __init__(self, module, engine):
+        self.module = module
+        self.engine = engine
+        p = module.params
+        self.path = p["path"]
+        self.state_path = os.path.join(p["state_dir"], "daemon.json.applied")
+        self.result = dict(changed=False, action="none", changed_keys=[], kept_keys=[], removed_keys=[],
+                           pending=False, containers_before=[], files_changed=[], messages=[])
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def state(self):
+        if not os.path.exists(self.state_path):
+            return None
+        with open(self.state_path) as f:
+            try:
+                return json.load(f)
+            except ValueError:
+                return None
+
+    def engine_started_after_write(self):
+        """Whether dockerd started after daemon.json was last written (None when unknown)."""
+        rc, out, _err = self.engine.systemd("show", "--property", "MainPID", "--value", "docker.service")
+        pid = out.strip() if rc == 0 else ""
+        if not pid.isdigit() or pid == "0" or not os.path.exists(self.path):
+            return None
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+            with open("/proc/stat") as f:
+                btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        except (IOError, OSError, ValueError, IndexError, StopIteration):
+            return None
+        started = btime + start_ticks / float(os.sysconf("SC_CLK_TCK"))
+        return started >= os.stat(self.path).st_mtime - 1
+
+    def sources(self):
+        p = self.module.params
+        sources = [("%s (over the role's defaults)" % p["options_source"], p["options"])]
+        for path in sorted(glob.glob(os.path.join(p["fragments_dir"], "*.json"))):
+            sources.append(("fragment %s" % path, _read_json(self.module, path, "the daemon.json fragment")))
+        return sources
+
+    # -- applying --------------------------------------------------------------------------------------------
+    def file_sums(self):
+        sums = {}
+        for path in self.module.params["restart_on_files"]:
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    sums[path] = hashlib.sha256(f.read()).hexdigest()
+            else:
+                sums[path] = None
+        return sums
+
+    def record(self, config):
+        directory = os.path.dirname(self.state_path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        _write_atomic(self.module, self.state_path, json.dumps(
+            {"config": config, "managed_keys": self.managed_keys, "files": self.file_sums(),
+             "applied_at": int(time.time())}, indent=2, sort_keys=True).encode("utf-8"), mode=0o600)
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.module.fail_json(msg=msg, **self.result)
+
+    def put_back(self, previous_text):
+        """daemon.json as it was before this call (absent if it was)."""
+        if previous_text is None:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+        else:
+            _write_atomic(self.module, self.path, previous_text)
+
+    def snapshot_netdb(self, root):
+        src = os.path.join(root, NETDB)
+        if os.path.exists(src):
+            shutil.copy2(src, src + ".dockerops-previous")
+            return src
+        return None
+
+    def restart(self, previous_text, new_config, root, how):
+        """Restart (or start) on the new file; on failure put back previous_text and the network store."""
+        netdb = self.snapshot_netdb(root) if root else None
+        # Drop-ins (the proxy's) are read by systemd only on daemon-reload.
+        self.engine.systemd("daemon-reload")
+        self.engine.systemd("reset-failed", "docker.service")
+        rc, _out, err = self.engine.systemd(how, "docker.service")
+        info = self.engine.wait(self.module.params["timeout"]) if rc == 0 else None
+        behind = daemon_apply.reload_took_effect(info, new_config) if info else []
+        if info and not behind:
+            if netdb:
+                os.unlink(netdb + ".dockerops-previous")
+            return info
+        if behind:
+            err = "the engine came up without %s" % ", ".join(behind)
+        journal = self.engine.journal()
+        self.engine.systemd("stop", "docker.socket", "docker.service")
+        self.put_back(previous_text)
+        if netdb:
+            shutil.copy2(netdb + ".dockerops-previous", netdb)
+            os.unlink(netdb + ".dockerops-previous")
+        self.engine.systemd("daemon-reload")
+        self.engine.systemd("reset-failed", "docker.service", "docker.socket")
+        self.engine.systemd("start", "docker.service")
+        back = self.engine.wait(self.module.params["timeout"])
+        said = [line for line in journal.splitlines()
+                if any(w in line.lower() for w in ("failed to start daemon", "level=fatal", "unable to configure",
+                                                   "invalid"))]
+        self.fail("dockerd did not start with the new daemon.json (options changed: %s). dockerd said: %s. %s"
+                  % (", ".join(self.shown_changes) or "none",
+                     said[-1].strip() if said else (err.strip() or "nothing; see journalctl -u docker"),
+                     "The previous configuration was put back and the engine is running again."
+                     if back else "The previous configuration was put back, but the engine did not answer again:"
+                     " look at journalctl -u docker."),
+                  action="rolled_back", rolled_back=True, engine_answers=bool(back))
+
+    def reload(self, config):
+        rc, _out, err = self.engine.systemd("kill", "--signal=HUP", "--kill-who=main", "docker.service")
+        if rc != 0:
+            return None, err.strip()
+        info = self.engine.wait(self.module.params["timeout"],
+                                until=lambda i: not daemon_apply.reload_took_effect(i, config))
+        return info, ""
+
+    def run(self):
+        module, p = self.module, self.module.params
+        info = self.engine.info()
+        answers = info is not None
+        if not answers and not (self.engine.docker and module.get_bin_path("dockerd")):
+            if module.check_mode:
+                # A fresh host in check mode: the install role installed nothing yet.
+                self.result["action"] = "no_engine"
+                self.result["messages"].append("check mode: no engine is installed yet, so there is no daemon "
+                                               "configuration to check")
+                return self.result
+            module.fail_json(msg="No Docker engine is installed here (no dockerd): run dockerops.host."
+                                 "docker_install_ubuntu or docker_install_centos first.", **self.result)
+        version = info.get("ServerVersion") if info else None
+        root = info.get("DockerRootDir") if info else None
+        previous_text = None
+        current = {}
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
+                previous_text = f.read()
+            current = _read_json(module, self.path, "the existing daemon.json")
+        state = self.state()
+        managed_before = state.get("managed_keys") if state else None
+        try:
+            daemon_apply.refuse_state_keys(p["options"], current, p["options_source"])
+            new, kept, removed = daemon_apply.plan_config(self.sources(), current, managed_before, p["replace"])
+            new, message = daemon_apply.live_restore(new, ((info or {}).get("Swarm") or {}).get("LocalNodeState"))
+            if message:
+                self.result["messages"].append(message)
+            daemon_apply.refuse_insecure_hosts(new, p["allow_insecure_tcp"])
+            daemon_config.check_values(new)
+            if version:
+                daemon_config.check_known_keys(new, version)
+        except (daemon_apply.DaemonApplyError, daemon_config.DaemonConfigError) as e:
+            module.fail_json(msg=str(e), **self.result)
+        self.managed_keys = sorted(k for k in new if k not in kept)
+        if kept:
+            self.result["messages"].append(
+                "kept keys of the existing daemon.json that no source sets: %s (set replace to drop them)"
+                % ", ".join(kept))
+        self.result.update(kept_keys=kept, removed_keys=removed, config=new)
+        text = daemon_apply.canonical(new)
+        # The same settings in another layout are left alone.
+        file_changes = previous_text is None or new != current
+
+        # What the engine runs with now, as far as it can be known.
+        applied = state.get("config") if state else None
+        pending_unknown = False
+        if applied is None and answers:
+            started_after = self.engine_started_after_write()
+            applied = current
+            pending_unknown = started_after is False
+        pending = answers and not file_changes and (pending_unknown or (state is not None and applied != new))
+        self.result["pending"] = bool(pending)
+        files_changed = sorted(path for path, digest in self.file_sums().items()
+                               if state is not None and (state.get("files") or {}).get(path) != digest)
+        if files_changed:
+            self.result["messages"].append("restart: changed since the engine started: %s" % ", ".join(files_changed))
+        self.result["files_changed"] = files_changed
+        action, keys = daemon_apply.decide(new, applied, answers, p["force_restart"] or bool(files_changed),
+                                           pending_unknown)
+        self.result["changed_keys"] = keys
+        # For messages: key=value of what changes, as dockerd would name it.
+        self.shown_changes = daemon_config.changed_keys(new, applied if applied is not None else current)
+        if module._diff and file_changes:
+            self.result["diff"] = dict(before_header=self.path, after_header=self.path,
+                                       before=(previous_text or b"").decode("utf-8", "replace"),
+                                       after=text.decode("utf-8"))
+        if answers:
+            self.result["containers_before"] = self.engine.running()
+        if action == "none" and not file_changes:
+            if answers and (state is None or state.get("files") != self.file_sums()):
+                if not module.check_mode:
+                    self.record(new)  # first run of this module on a host in shape: remember it
+            return self.result
+        self.result["changed"] = True
+        if module.check_mode:
+            self.result["action"] = "none" if action == "none" else "would_" + action
+            return self.result
+
+        ok, said = self.engine.validate(version, text)
+        if not ok:
+            self.fail("dockerd --validate (Engine %s) refused the new daemon.json (options changed: %s): %s. "
+                      "Nothing was changed: the engine keeps running with the previous configuration."
+                      % (version, ", ".join(self.shown_changes), said))
+
+        if action == "restart" and new.get("live-restore") and info and not info.get("LiveRestoreEnabled"):
+            # Turn live-restore on first, by a reload, so that the restart keeps the containers running.
+            step = dict(applied or current)
+            step["live-restore"] = True
+            _write_atomic(module, self.path, daemon_apply.canonical(step))
+            got, err = self.reload(step)
+            if got is None:
+                self.put_back(previous_text)
+                self.fail("Turning live-restore on by a reload failed (%s); the previous daemon.json was put back and "
+                          "nothing was restarted." % (err or "the engine did not show live-restore"))
+            self.result["messages"].append("live-restore turned on by a reload before the restart")
+
+        _write_atomic(module, self.path, text)
+        if action == "none":
+            self.result["action"] = "none"
+        elif action == "reload":
+            got, err = self.reload(new)
+            if got is None:
+                # Put the previous file back and reload it, so that file and engine agree.
+                self.put_back(previous_text)
+                self.reload(current)
+                self.fail("dockerd did not take the reloaded options %s (%s); the previous daemon.json was put back."
+                          % (", ".join(self.shown_changes), err or "docker info does not show them"), action="rolled_back",
+                          rolled_back=True)
+            self.result["action"] = "reloaded"
+        else:
+            self.restart(previous_text, new, root, "restart" if action == "restart" else "start")
+            self.result["action"] = "restarted" if action == "restart" else "started"
+        if self.result["action"] != "none":
+            self.result["containers_after"] = self.engine.running()
+        self.record(new)
+        return self.result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            options=dict(type="dict", default={}),
+            options_source=dict(type="str", default="docker_daemon_options"),
+            fragments_dir=dict(type="path", default="/etc/docker/dockerops.d"),
+            path=dict(type="path", default="/etc/docker/daemon.json"),
+            state_dir=dict(type="path", default="/var/lib/dockerops"),
+            replace=dict(type="bool", default=False),
+            allow_insecure_tcp=dict(type="bool", default=False),
+            force_restart=dict(type="bool", default=False),
+            restart_on_files=dict(type="list", elements="path", default=[]),
+            timeout=dict(type="int", default=60),
+        ),
+        supports_check_mode=True,
+    )
+    result = Transaction(module, Engine(module)).run()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The docker_daemon filters as the role calls them: module_utils errors become filter errors, secrets masked."""
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.dockerops.host.plugins.filter.docker_daemon import FilterModule
+
+F = FilterModule().filters()
+PASSWORD = 'p%n"w$x\\y'
+
+
+# As roles/docker_daemon/vars/main.yml builds them.
+def settings(http="", https="", no_proxy=""):
+    return [{"name": "HTTP_PROXY", "var": "docker_daemon_http_proxy", "value": http},
+            {"name": "HTTPS_PROXY", "var": "docker_daemon_https_proxy", "value": https},
+            {"name": "NO_PROXY", "var": "docker_daemon_no_proxy", "value": no_proxy}]
+
+
+def test_registry_mirrors_filter_passes_good_lists_through():
+    mirrors = ["https://mirror.example.com", "http://10.0.0.5:5000/v2/"]
+    assert F["docker_registry_mirrors"](mirrors, "docker_daemon_registry_mirrors") == mirrors
+
+
+@pytest.mark.parametrize("url, part", [
+    ("https://user:%s@mirror.example.com" % PASSWORD, '"https://user:***@mirror.example.com" carries credentials'),
+    ("https://mirror.example.com/?token=%s" % PASSWORD, '"https://mirror.example.com/?***" has a query'),
+    ("https://mirror.example.com#%s" % PASSWORD, '"https://mirror.example.com#***" has a fragment'),
+])
+def test_registry_mirrors_filter_fails_naming_variable_and_index_with_the_secret_masked(url, part):
+    with pytest.raises(AnsibleFilterError) as e:
+        F["docker_registry_mirrors"](["https://ok.example.com", url], "docker_daemon_registry_mirrors")
+    assert str(e.value).startswith("docker_daemon_registry_mirrors[1]: " + part)
+    assert PASSWORD not in str(e.value) and "p%n" not in str(e.value)
+
+
+def test_proxy_env_file_filter():
+    text = F["docker_proxy_env_file"](settings(http="http://lab:%s@proxy:3128" % PASSWORD, no_proxy="localhost"))
+    assert text.splitlines()[1:] == ['HTTP_PROXY="http://lab:p%n\\"w\\$x\\\\y@proxy:3128"', 'NO_PROXY="localhost"']
+
+
+def test_proxy_masked_filter():
+    assert F["docker_proxy_masked"](settings(https="http://lab:%s@proxy:3128" % PASSWORD)) == {
+        "HTTPS_PROXY": "http://lab:***@proxy:3128"}
+
+
+@pytest.mark.parametrize("name", ["docker_proxy_env_file", "docker_proxy_masked"])
+def test_proxy_filters_refuse_a_newline_naming_the_variable_only(name):
+    with pytest.raises(AnsibleFilterError) as e:
+        F[name](settings(no_proxy="localhost\nHTTP_PROXY=http://lab:%s@evil" % PASSWORD))
+    assert str(e.value).startswith("docker_daemon_no_proxy contains a newline or control character (U+000A")
+    assert PASSWORD not in str(e.value) and "evil" not in str(e.value)

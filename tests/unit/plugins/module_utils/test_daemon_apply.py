@@ -1,0 +1,126 @@
+"""The decisions of the daemon.json transaction: what is written, what is refused, reload or restart."""
+import json
+import os
+
+import pytest
+
+from ansible_collections.dockerops.host.plugins.module_utils import daemon_apply as da
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+OWN = "docker_daemon_options (over the role's defaults)"
+ROTATION = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}
+
+
+def info(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def test_keys_found_on_the_host_are_kept_and_reported():
+    current = {"bip": "10.10.0.1/16", "insecure-registries": ["reg.lan:5000"], "log-driver": "journald"}
+    new, kept, removed = da.plan_config([(OWN, {"live-restore": True})], current, managed_before=None)
+    assert new == {"live-restore": True, "bip": "10.10.0.1/16", "insecure-registries": ["reg.lan:5000"],
+                   "log-driver": "journald"}
+    assert kept == ["bip", "insecure-registries", "log-driver"] and removed == []
+
+
+def test_replace_drops_them():
+    current = {"bip": "10.10.0.1/16"}
+    new, kept, removed = da.plan_config([(OWN, {"live-restore": True})], current, None, replace=True)
+    assert new == {"live-restore": True} and kept == [] and removed == ["bip"]
+
+
+def test_keys_the_role_managed_before_are_dropped_when_no_longer_set():
+    # registry-mirrors was the role's last time; the user removed it from the inventory.
+    current = {"registry-mirrors": ["https://m.example.com"], "bip": "10.10.0.1/16"}
+    new, kept, removed = da.plan_config([(OWN, {})], current, managed_before=["registry-mirrors"])
+    assert new == {"bip": "10.10.0.1/16"} and kept == ["bip"] and removed == ["registry-mirrors"]
+
+
+def test_a_conflict_between_sources_is_refused_naming_both():
+    with pytest.raises(da.daemon_config.DaemonConfigError, match="storage-driver.*overlay2.*devicemapper"):
+        da.plan_config([(OWN, {"storage-driver": "overlay2"}),
+                        ("fragment /etc/docker/dockerops.d/storage.json", {"storage-driver": "devicemapper"})],
+                       {}, None)
+
+
+@pytest.mark.parametrize("key, value", [("data-root", "/srv/docker"), ("userns-remap", "default"),
+                                        ("storage-driver", "devicemapper")])
+def test_state_keys_from_the_role_options_are_refused(key, value):
+    with pytest.raises(da.DaemonApplyError) as e:
+        da.refuse_state_keys({key: value}, {}, "docker_daemon_options")
+    assert str(e.value).startswith("docker_daemon_options sets %s to %s" % (key, json.dumps(value)))
+    assert "Nothing was changed" in str(e.value)
+
+
+def test_state_keys_unchanged_are_accepted():
+    da.refuse_state_keys({"data-root": "/srv/docker"}, {"data-root": "/srv/docker"})
+
+
+def test_the_storage_key_names_its_owner():
+    with pytest.raises(da.DaemonApplyError, match="docker_storage_driver"):
+        da.refuse_state_keys({"storage-driver": "overlay2"}, {"storage-driver": "devicemapper"})
+
+
+@pytest.mark.parametrize("config", [
+    {"hosts": ["unix:///run/docker.sock", "tcp://0.0.0.0:2375"]},
+    {"hosts": ["tcp://0.0.0.0:2376"], "tlsverify": True, "tlscacert": "/etc/docker/ca.pem"},
+    {"hosts": ["tcp://0.0.0.0:2376"], "tls": True, "tlscacert": "a", "tlscert": "b", "tlskey": "c"},
+])
+def test_tcp_without_client_verification_is_refused(config):
+    with pytest.raises(da.DaemonApplyError, match="without TLS client verification.*docker_daemon_allow_insecure_tcp"):
+        da.refuse_insecure_hosts(config)
+
+
+def test_tcp_with_client_verification_or_the_switch_is_accepted():
+    da.refuse_insecure_hosts({"hosts": ["tcp://0.0.0.0:2376"], "tlsverify": True, "tlscacert": "a", "tlscert": "b",
+                              "tlskey": "c"})
+    da.refuse_insecure_hosts({"hosts": ["tcp://127.0.0.1:2375"]}, allow_insecure_tcp=True)
+    da.refuse_insecure_hosts({"hosts": ["unix:///run/docker.sock"]})
+
+
+def test_live_restore_is_turned_off_on_a_swarm_node():
+    config, message = da.live_restore({"live-restore": True}, "active")
+    assert config == {"live-restore": False} and "swarm node (active)" in message
+    assert da.live_restore({"live-restore": True}, "inactive") == ({"live-restore": True}, None)
+    # Recorded docker info of Engine 20.10 (tests/unit/fixtures/docker_info/README.md): not in a swarm.
+    assert da.live_restore({"live-restore": True}, (info("engine-20.10-full.json").get("Swarm") or {})
+                           .get("LocalNodeState"))[1] is None
+
+
+@pytest.mark.parametrize("new, applied, action, keys", [
+    ({"registry-mirrors": ["https://m"]}, {}, "reload", ["registry-mirrors"]),
+    ({"live-restore": True, "debug": True, "labels": ["a=b"]}, {}, "reload", ["debug", "labels", "live-restore"]),
+    (dict(ROTATION, **{"live-restore": True}), {"live-restore": True}, "restart", ["log-driver", "log-opts"]),
+    ({"registry-mirrors": ["https://m"], "icc": False}, {}, "restart", ["icc", "registry-mirrors"]),
+    ({"features": {"containerd-snapshotter": True}}, {}, "restart", ["features"]),
+    ({"live-restore": True}, {"live-restore": True}, "none", []),
+    ({}, {"registry-mirrors": ["https://m"]}, "reload", ["registry-mirrors"]),
+])
+def test_reload_only_when_every_changed_key_is_reloadable(new, applied, action, keys):
+    assert da.decide(new, applied, engine_answers=True) == (action, keys)
+
+
+def test_an_engine_that_does_not_answer_is_started():
+    assert da.decide({"live-restore": True}, None, engine_answers=False) == ("start", ["live-restore"])
+
+
+def test_pending_unknown_and_forced_restart():
+    assert da.decide({"live-restore": True}, {"live-restore": True}, True, force_restart=True)[0] == "restart"
+    assert da.decide({"live-restore": True}, {"live-restore": True}, True, pending_unknown=True)[0] == "restart"
+
+
+def test_canonical_bytes_are_stable():
+    a = da.canonical({"b": 1, "a": {"y": 2, "x": 1}})
+    assert a == da.canonical({"a": {"x": 1, "y": 2}, "b": 1})
+    assert a.endswith(b"}\n") and da.digest({"a": 1}) != da.digest({"a": 2})
+
+
+def test_reload_took_effect_on_a_recorded_engine():
+    # Recorded from the lab's Engine 20.10 with registry-mirrors, live-restore and labels set (see README).
+    recorded = info("engine-20.10-full.json")
+    config = {"registry-mirrors": ["https://mirror.lab.invalid"], "live-restore": True, "labels": ["dockerops=lab"]}
+    assert da.reload_took_effect(recorded, config) == []
+    assert da.reload_took_effect(recorded, dict(config, **{"registry-mirrors": ["https://other.invalid"]})) \
+        == ["registry-mirrors"]
+    assert da.reload_took_effect(recorded, dict(config, debug=True)) == ["debug"]

@@ -1,0 +1,104 @@
+"""docker_daemon_config in check mode on real files, with the engine's answers recorded from real engines.
+
+The apply path (reload, restart, rollback) runs against real engines in molecule/docker_daemon.
+"""
+import json
+import os
+
+import pytest
+from ansible.module_utils import basic
+
+from ansible_collections.dockerops.host.plugins.modules import docker_daemon_config as ddc
+
+from harness import patch_exits, run_main
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+
+
+def recorded(name):
+    with open(os.path.join(FIXTURES, name)) as f:
+        return f.read()
+
+
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    patch_exits(monkeypatch)
+    calls = []
+    answers = {"info": recorded("engine-20.10-full.json")}
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+
+    def fake_run(self, argv, **kw):
+        calls.append(argv)
+        if argv[1:3] == ["info", "--format"]:
+            return 0, answers["info"], ""
+        if argv[1] == "ps":
+            return 0, "web\n", ""
+        if argv[1:3] == ["show", "--property"]:
+            return 0, "0\n", ""
+        raise AssertionError("check mode ran %s" % argv)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
+
+    def _run(options, current=None, state=None, **args):
+        path = tmp_path / "daemon.json"
+        if current is not None:
+            path.write_text(json.dumps(current))
+        if state is not None:
+            (tmp_path / "state").mkdir(exist_ok=True)
+            (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps(state))
+        params = dict(options=options, path=str(path), state_dir=str(tmp_path / "state"),
+                      fragments_dir=str(tmp_path / "fragments"), _ansible_check_mode=True, _ansible_diff=True)
+        params.update(args)
+        return run_main(ddc.main, params)
+    _run.calls, _run.answers = calls, answers
+    return _run
+
+
+def test_a_reloadable_change_would_reload(run, tmp_path):
+    kind, res = run({"registry-mirrors": ["https://m.example.com"]}, current={"live-restore": True},
+                    state={"config": {"live-restore": True}, "managed_keys": ["live-restore"]})
+    assert kind == "Exit" and res["changed"] and res["action"] == "would_reload"
+    assert res["changed_keys"] == ["live-restore", "registry-mirrors"]  # live-restore: ours before, not set now
+    assert res["removed_keys"] == ["live-restore"]
+    assert res["containers_before"] == ["web"]
+    assert json.loads((tmp_path / "daemon.json").read_text()) == {"live-restore": True}  # untouched
+
+
+def test_an_unknown_key_on_the_host_is_kept_and_a_log_change_would_restart(run):
+    kind, res = run({"log-driver": "json-file", "log-opts": {"max-size": "10m"}},
+                    current={"bip": "10.10.0.1/16"}, state={"config": {"bip": "10.10.0.1/16"}, "managed_keys": []})
+    assert res["action"] == "would_restart" and res["kept_keys"] == ["bip"]
+    assert res["config"] == {"bip": "10.10.0.1/16", "log-driver": "json-file", "log-opts": {"max-size": "10m"}}
+    assert '"bip": "10.10.0.1/16"' in res["diff"]["after"]
+
+
+def test_a_pending_change_from_an_aborted_run_is_applied(run):
+    # daemon.json already holds the new mirrors, but the engine was last reloaded without them.
+    wanted = {"registry-mirrors": ["https://m.example.com"]}
+    kind, res = run(wanted, current=wanted, state={"config": {}, "managed_keys": []})
+    assert res["pending"] is True and res["action"] == "would_reload" and res["changed_keys"] == ["registry-mirrors"]
+
+
+def test_nothing_to_do(run):
+    wanted = {"live-restore": True}
+    kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]})
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "none"
+
+
+def test_state_keys_are_refused_before_anything(run, tmp_path):
+    kind, res = run({"data-root": "/srv/docker"}, current={})
+    assert kind == "Fail" and res["msg"].startswith("docker_daemon_options sets data-root")
+    assert json.loads((tmp_path / "daemon.json").read_text()) == {}
+
+
+def test_an_engine_that_is_down_reads_as_down(run):
+    # Engine 20.10's CLI exits 0 with only ServerErrors when no engine answers (recorded).
+    run.answers["info"] = recorded("engine-down-20.10.json")
+    kind, res = run({"live-restore": True}, current={})
+    assert res["action"] == "would_start" and res["containers_before"] == []
+
+
+def test_an_unreadable_fragment_is_named(run, tmp_path):
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "storage.json").write_text("{not json")
+    kind, res = run({}, current={})
+    assert kind == "Fail" and "fragment" in res["msg"] and "storage.json is not valid JSON" in res["msg"]
