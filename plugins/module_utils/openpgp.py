@@ -136,6 +136,28 @@ def dearmor(data):
     return b"".join(raw for _kind, raw, _before in blocks)
 
 
+def _length(buf, i, truncated, subpacket=False):
+    """(length, index after it) of the length octets at buf[i].
+
+    Packets (RFC 9580 4.2.1): one octet below 192, two up to 223, 224-254 a
+    partial body length (never used in a key), 255 then four octets.
+    Signature subpackets (5.2.3.7): one octet below 192, two up to 254, 255
+    then four octets.
+    """
+    o = buf[i]
+    if o < 192:
+        return o, i + 1
+    if o < (255 if subpacket else 224):
+        if i + 2 > len(buf):
+            raise OpenPGPError(truncated)
+        return ((o - 192) << 8) + buf[i + 1] + 192, i + 2
+    if o == 255:
+        if i + 5 > len(buf):
+            raise OpenPGPError(truncated)
+        return int.from_bytes(buf[i + 1:i + 5], "big"), i + 5
+    raise OpenPGPError("partial body lengths are not used in key blocks")
+
+
 def _packets(raw):
     """Yield (tag, body, whole packet bytes) for each packet of an OpenPGP binary stream."""
     pos = 0
@@ -148,20 +170,7 @@ def _packets(raw):
             raise OpenPGPError("not an OpenPGP key: bad packet header at byte %d" % pos)
         if first & 0x40:  # new format (RFC 9580 4.2.1)
             tag = first & 0x3F
-            pos += 1
-            o = raw[pos]
-            if o < 192:
-                length, pos = o, pos + 1
-            elif o < 224:
-                if pos + 2 > len(raw):
-                    raise OpenPGPError("not an OpenPGP key: truncated packet")
-                length, pos = ((o - 192) << 8) + raw[pos + 1] + 192, pos + 2
-            elif o == 255:
-                if pos + 5 > len(raw):
-                    raise OpenPGPError("not an OpenPGP key: truncated packet")
-                length, pos = int.from_bytes(raw[pos + 1:pos + 5], "big"), pos + 5
-            else:
-                raise OpenPGPError("partial body lengths are not used in key blocks")
+            length, pos = _length(raw, pos + 1, "not an OpenPGP key: truncated packet")
         else:  # legacy format
             tag = (first >> 2) & 0x0F
             ltype = first & 0x03
@@ -230,15 +239,7 @@ def _signature_info(body):
             raise OpenPGPError("truncated signature subpackets")
         i = 0
         while i < len(area):
-            o = area[i]
-            if o < 192:
-                n, i = o, i + 1
-            elif o < 255:
-                if i + 2 > len(area):
-                    raise OpenPGPError("truncated signature subpacket")
-                n, i = ((o - 192) << 8) + area[i + 1] + 192, i + 2
-            else:
-                n, i = int.from_bytes(area[i + 1:i + 5], "big"), i + 5
+            n, i = _length(area, i, "truncated signature subpacket", subpacket=True)
             sub = area[i:i + n]
             if not sub:
                 raise OpenPGPError("empty signature subpacket")

@@ -289,3 +289,14 @@ def test_a_key_block_without_public_key_packets_is_refused():
     # A lone user ID packet (tag 13).
     with pytest.raises(openpgp.OpenPGPError, match="no public key packet"):
         openpgp.fingerprints(bytes([0xCD, 3]) + b"abc")
+
+
+def test_partial_body_lengths_are_refused():
+    # 224..254 in a new-format length is a partial body length (RFC 9580 4.2.1.4): never in a key.
+    with pytest.raises(openpgp.OpenPGPError, match="partial body lengths"):
+        list(openpgp.packets(bytes([0xC0 | 13, 224]) + b"x"))
+
+
+def test_a_truncated_five_octet_length_is_refused():
+    with pytest.raises(openpgp.OpenPGPError, match="truncated packet"):
+        list(openpgp.packets(bytes([0xC0 | 13, 255, 0, 0])))
