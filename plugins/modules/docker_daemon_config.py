@@ -495,14 +495,17 @@ class Transaction(object):
             self.result["action"] = "none"
         elif action == "reload":
             got, err = self.reload(new)
-            if got is None:
-                # Put the previous file back and reload it, so that file and engine agree.
-                self.put_back(previous_text)
-                self.reload(current)
-                self.fail("dockerd did not take the reloaded options %s (%s); the previous daemon.json was put back."
-                          % (", ".join(self.shown_changes), err or "docker info does not show them"), action="rolled_back",
-                          rolled_back=True)
-            self.result["action"] = "reloaded"
+            if got is not None:
+                self.result["action"] = "reloaded"
+            else:
+                # dockerd refused the reload (Engine 26 refuses an explicit userland-proxy: true on SIGHUP, for
+                # one) but may well start with the file: restart, with the rollback a restart has.
+                said = [line for line in self.engine.journal().splitlines() if "level=error" in line]
+                self.result["messages"].append(
+                    "dockerd did not take the reload (%s): restarted instead"
+                    % (err or (said[-1].strip() if said else "docker info does not show the new settings")))
+                self.restart(previous_text, new, root, "restart")
+                self.result["action"] = "restarted"
         else:
             self.restart(previous_text, new, root, "restart" if action == "restart" else "start")
             self.result["action"] = "restarted" if action == "restart" else "started"
