@@ -27,13 +27,16 @@ description:
   - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
   - C(docker_runtime_removal_refusal) says why removing the distribution's runtime packages is refused (running
     containers, an installed kubelet), or returns an empty string.
+  - C(docker_engine_upgrade_refusal) says why installing an engine version is refused on a host whose engine runs
+    devicemapper (removed in Engine 25.0), given docker_storage_facts' C(engine), the version asked for and the
+    version installed; or returns an empty string.
 author: dockerops.host maintainers (@dockerops)
 """
 
 from ansible.utils.display import Display
 
 from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
-from ansible_collections.dockerops.host.plugins.module_utils import docker_repo, openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import docker_repo, openpgp, storage
 
 display = Display()
 
@@ -70,4 +73,5 @@ class FilterModule(object):
             "docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
             "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
             "docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
+            "docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),
         }

@@ -15,6 +15,8 @@ __metaclass__ = type
 
 import hashlib
 import json
+import re
+import shlex
 
 from ansible_collections.dockerops.host.plugins.module_utils import daemon_config
 
@@ -151,3 +153,93 @@ def reload_took_effect(info, config):
     if "labels" in config and sorted(info.get("Labels") or []) != sorted(config["labels"]):
         behind.append("labels")
     return behind
+
+
+# -- the unit's -H fd:// when daemon.json sets hosts ---------------------------------------------------------
+# dockerd refuses to start when a directive is given both as a flag and in daemon.json ("the following
+# directives are specified both as a flag and in the configuration file: hosts"), and docker.service (Docker
+# CE's and Debian's) starts it with -H fd://. dockerd --validate cannot see the flags, so the conflict only
+# shows at start. Docker's documentation ("Configure remote access for Docker daemon") clears the unit's
+# ExecStart in a drop-in; the module writes that drop-in together with daemon.json, and removes it with hosts.
+
+HOSTS_DROPIN_HEADER = ("# Written by dockerops.host (docker_daemon_config): daemon.json sets hosts, and dockerd\n"
+                       "# refuses a listener given both as a flag and in daemon.json. Removed with hosts.\n")
+LOCAL_SOCKETS = ("unix://", "fd://")
+
+
+def unit_exec_start(texts):
+    """The ExecStart= command line systemd runs, from the unit file and its drop-ins, in systemd's order.
+
+    texts: the unit file first, then its drop-ins in the order systemctl show lists them (DropInPaths). An empty
+    ExecStart= clears the earlier ones; a service runs one ExecStart (Type=notify), so the last one wins.
+    Backslash-newline continues a line. Returns None when no ExecStart is set.
+    """
+    command = None
+    for text in texts:
+        section = None
+        for line in re.sub(r"\\\n", " ", text).splitlines():
+            line = line.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1]
+                continue
+            key, sep, value = line.partition("=")
+            if section == "Service" and sep and key.strip() == "ExecStart":
+                command = value.strip() or None
+    return command
+
+
+def _systemd_quote(word):
+    if word and not re.search(r"[\s'\"\\]", word):
+        return word
+    return '"%s"' % word.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def exec_start_without_hosts(command):
+    """command without its -H/--host listeners: (new command line, the listeners removed).
+
+    Keeps systemd's prefixes (-, @, +, !, :), the other arguments and unexpanded $VARIABLES as written.
+    """
+    prefix = re.match(r"^[-@+!:]*", command).group(0)
+    words = shlex.split(command[len(prefix):], posix=True)
+    kept, removed = [], []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("-H", "--host") and i + 1 < len(words):
+            removed.append(words[i + 1])
+            i += 2
+            continue
+        if word.startswith("--host="):
+            removed.append(word[len("--host="):])
+        elif word.startswith("-H") and not word.startswith("--"):
+            removed.append(word[2:].lstrip("="))
+        else:
+            kept.append(word)
+        i += 1
+    return prefix + " ".join(_systemd_quote(w) for w in kept), removed
+
+
+def hosts_dropin(config, exec_start, unit="docker.service"):
+    """The drop-in text the unit needs for this daemon.json, or None when it needs none.
+
+    Raises DaemonApplyError when hosts would leave no local socket (the docker CLI on the host, and this module,
+    reach the engine through it) or when the unit's ExecStart cannot be found.
+    """
+    hosts = config.get("hosts") or []
+    if not hosts:
+        return None
+    if not any(isinstance(h, str) and h.startswith(LOCAL_SOCKETS) for h in hosts):
+        raise DaemonApplyError(
+            "daemon option hosts (%s) has no local socket: the docker CLI on the host and this role reach the engine "
+            "through one. Add unix:///var/run/docker.sock (or fd:// for the unit's socket activation). Nothing was "
+            "changed." % ", ".join(str(h) for h in hosts))
+    if exec_start is None:
+        raise DaemonApplyError(
+            "daemon option hosts is set, but %s has no ExecStart= to take the -H flags out of (dockerd would refuse "
+            "hosts given both as a flag and in daemon.json). Nothing was changed." % unit)
+    command, removed = exec_start_without_hosts(exec_start)
+    if not removed:
+        return None
+    return "%s[Service]\nExecStart=\nExecStart=%s\n" % (HOSTS_DROPIN_HEADER, command)

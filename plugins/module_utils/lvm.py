@@ -17,7 +17,8 @@ import os
 import re
 import stat
 
-LV_FIELDS = "lv_name,vg_name,lv_attr,segtype,lv_size,data_percent,metadata_percent,lv_profile,seg_monitor,chunk_size"
+LV_FIELDS = ("lv_name,vg_name,lv_attr,segtype,lv_size,data_percent,metadata_percent,lv_profile,seg_monitor,chunk_size,"
+             "lv_tags")
 ENV = {"LANG": "C", "LC_ALL": "C", "LVM_SUPPRESS_FD_WARNINGS": "1"}
 
 
@@ -89,6 +90,16 @@ class Lvm(object):
             if len(fields) == 3 and fields[2].strip():
                 mounts.append(fields[2].strip())
         return parts, mounts
+
+
+def dm_name(vg, lv):
+    """The device-mapper name of vg/lv: each "-" inside a name is doubled, and one "-" joins them."""
+    return "%s-%s" % (vg.replace("-", "--"), lv.replace("-", "--"))
+
+
+def lv_tags(row):
+    """The LVM tags of an lvs JSON row (lv_tags is comma-separated, empty without tags)."""
+    return [t for t in (row.get("lv_tags") or "").split(",") if t]
 
 
 def is_block_device(path):

@@ -229,3 +229,24 @@ def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, 
     return dict(wanted=wanted, healthy=healthy, migrate=bool(migrate) and error is None,
                 reason="%s: %s" % (why_now, why), error=error, manage_pool=manage_pool,
                 image_store="containerd" if store else "graphdriver", daemon_options=options)
+
+
+def upgrade_refusal(engine, target, installed=None, varname="version"):
+    """Why installing Docker Engine target is refused on this host, or "" when it may go ahead.
+
+    engine: docker_storage_facts' engine (answered, storage_driver, version) read before any package changes;
+    target: the version or prefix the install role asks for ("28.5.2", "28"), "" for the repository's newest;
+    installed: the Docker CE engine version installed now, if any (without a pin it is not upgraded).
+    Docker Engine 25.0 removed the devicemapper driver: an engine on it that is upgraded past 24 does not start.
+    """
+    if not engine or not engine.get("answered") or engine.get("storage_driver") != "devicemapper":
+        return ""
+    if not target and installed:
+        return ""  # no pin and Docker CE installed: the role leaves its version alone
+    if target and engine_has_devicemapper(target):
+        return ""
+    return ("%s=%s would install an engine without the devicemapper storage driver (removed in Docker Engine 25.0), "
+            "and this host's engine (%s) runs on devicemapper: it would not start on its data. Nothing was changed. "
+            "Move the host to overlay2 on the engine it runs first (docker_storage_driver: overlay2, or auto on "
+            "loop-lvm; site.yml then migrates such a host before it installs), then raise %s."
+            % (varname, target or '"" (the newest)', engine.get("version") or "version unknown", varname))

@@ -70,6 +70,13 @@ options:
     type: list
     elements: path
     default: []
+  hosts_dropin:
+    description:
+      - The systemd drop-in that takes the unit's C(-H)/C(--host) flags out of C(ExecStart) while daemon.json sets
+        C(hosts) (dockerd refuses a listener given both ways). It is written with daemon.json, put back on a
+        rollback, and removed when C(hosts) goes. The unit's own file and other drop-ins are never changed.
+    type: path
+    default: /etc/systemd/system/docker.service.d/dockerops-hosts.conf
   timeout:
     description: Seconds to wait for the engine to answer after a start, restart or reload.
     type: int
@@ -80,11 +87,12 @@ attributes:
     description: Computes the new daemon.json and the action (reload or restart, and the keys), and changes nothing.
   diff_mode:
     support: full
-    description: The diff is daemon.json before and after.
+    description: The diff is daemon.json before and after, and the O(hosts_dropin) drop-in when it changes.
 notes:
   - C(data-root), C(userns-remap) and C(storage-driver) changes through O(options) are refused. They move the
     engine's state, and docker_storage owns the storage keys.
   - A C(tcp://) entry in C(hosts) is refused without TLS client verification unless O(allow_insecure_tcp=true).
+  - C(hosts) must keep a local socket (C(unix://) or C(fd://)); when it is set, O(hosts_dropin) is written.
   - On a swarm node C(live-restore) is turned off, with a message, because dockerd does not start with it there.
 seealso:
   - module: community.docker.docker_host_info
@@ -142,6 +150,10 @@ containers_after:
   returned: when the engine was reloaded or restarted
   type: list
   elements: str
+hosts_dropin:
+  description: V(written), V(removed) or V(none) for O(hosts_dropin) (in check mode what would be done).
+  returned: always
+  type: str
 files_changed:
   description: Files of O(restart_on_files) that changed since the engine was last started by this module.
   returned: always
@@ -212,6 +224,23 @@ class Engine(object):
     def systemd(self, *args):
         return self.module.run_command([self.systemctl] + list(args))
 
+    def unit_texts(self, skip):
+        """docker.service's unit file and drop-ins, in systemd's order, without the drop-in at skip."""
+        rc, out, _err = self.systemd("show", "--property", "FragmentPath", "--property", "DropInPaths",
+                                     "docker.service")
+        if rc != 0:
+            return []
+        props = dict(line.partition("=")[::2] for line in out.splitlines())
+        paths = ([props["FragmentPath"]] if props.get("FragmentPath") else []) + \
+            (props.get("DropInPaths") or "").split()
+        texts = []
+        for path in paths:
+            if os.path.realpath(path) == os.path.realpath(skip) or not os.path.exists(path):
+                continue
+            with open(path) as f:
+                texts.append(f.read())
+        return texts
+
     def journal(self):
         journalctl = self.module.get_bin_path("journalctl")
         if not journalctl:
@@ -274,8 +303,9 @@ class Transaction(object):
         p = module.params
         self.path = p["path"]
         self.state_path = os.path.join(p["state_dir"], "daemon.json.applied")
+        self.dropin = p["hosts_dropin"]
         self.result = dict(changed=False, action="none", changed_keys=[], kept_keys=[], removed_keys=[],
-                           pending=False, containers_before=[], files_changed=[], messages=[])
+                           pending=False, containers_before=[], files_changed=[], messages=[], hosts_dropin="none")
 
     # -- reading ---------------------------------------------------------------------------------------------
     def state(self):
@@ -313,7 +343,7 @@ class Transaction(object):
     # -- applying --------------------------------------------------------------------------------------------
     def file_sums(self):
         sums = {}
-        for path in self.module.params["restart_on_files"]:
+        for path in self.module.params["restart_on_files"] + [self.dropin]:
             if os.path.exists(path):
                 with open(path, "rb") as f:
                     sums[path] = hashlib.sha256(f.read()).hexdigest()
@@ -333,13 +363,20 @@ class Transaction(object):
         self.result.update(extra)
         self.module.fail_json(msg=msg, **self.result)
 
-    def put_back(self, previous_text):
-        """daemon.json as it was before this call (absent if it was)."""
+    def put_back(self, previous_text, path=None):
+        """daemon.json (or path) as it was before this call (absent if it was)."""
+        path = path or self.path
         if previous_text is None:
-            if os.path.exists(self.path):
-                os.unlink(self.path)
+            if os.path.exists(path):
+                os.unlink(path)
         else:
-            _write_atomic(self.module, self.path, previous_text)
+            _write_atomic(self.module, path, previous_text)
+
+    def read_dropin(self):
+        if not os.path.exists(self.dropin):
+            return None
+        with open(self.dropin, "rb") as f:
+            return f.read()
 
     def snapshot_netdb(self, root):
         src = os.path.join(root, NETDB)
@@ -354,6 +391,13 @@ class Transaction(object):
         # Drop-ins (the proxy's) are read by systemd only on daemon-reload.
         self.engine.systemd("daemon-reload")
         self.engine.systemd("reset-failed", "docker.service")
+        if self.dropin_after != self.dropin_before:
+            # dockerd without -H fd:// replaces the socket file of docker.socket with its own and removes it when it
+            # stops: docker.socket must bind its path again before dockerd is started with -H fd:// (and it costs
+            # nothing the other way). Stopping the engine first; live-restore keeps the containers running.
+            self.engine.systemd("stop", "docker.service")
+            self.engine.systemd("restart", "docker.socket")
+            how = "start"
         rc, _out, err = self.engine.systemd(how, "docker.service")
         info = self.engine.wait(self.module.params["timeout"]) if rc == 0 else None
         behind = daemon_apply.reload_took_effect(info, new_config) if info else []
@@ -366,6 +410,8 @@ class Transaction(object):
         journal = self.engine.journal()
         self.engine.systemd("stop", "docker.socket", "docker.service")
         self.put_back(previous_text)
+        if self.dropin_after != self.dropin_before:
+            self.put_back(self.dropin_before, self.dropin)
         if netdb:
             shutil.copy2(netdb + ".dockerops-previous", netdb)
             os.unlink(netdb + ".dockerops-previous")
@@ -422,6 +468,12 @@ class Transaction(object):
             if message:
                 self.result["messages"].append(message)
             daemon_apply.refuse_insecure_hosts(new, p["allow_insecure_tcp"])
+            self.dropin_before = self.read_dropin()
+            wanted = None
+            if new.get("hosts") or self.dropin_before is not None:
+                wanted = daemon_apply.hosts_dropin(new, daemon_apply.unit_exec_start(self.engine.unit_texts(
+                    self.dropin)))
+            self.dropin_after = wanted.encode("utf-8") if wanted is not None else None
             daemon_config.check_values(new)
             if version:
                 daemon_config.check_known_keys(new, version)
@@ -451,18 +503,31 @@ class Transaction(object):
         if files_changed:
             self.result["messages"].append("restart: changed since the engine started: %s" % ", ".join(files_changed))
         self.result["files_changed"] = files_changed
-        action, keys = daemon_apply.decide(new, applied, answers, p["force_restart"] or bool(files_changed),
+        dropin_changes = self.dropin_after != self.dropin_before
+        if dropin_changes:
+            self.result["hosts_dropin"] = "written" if self.dropin_after is not None else "removed"
+            self.result["messages"].append("restart: the drop-in %s %s" % (
+                self.dropin, "takes the unit's -H flags out, because daemon.json sets hosts"
+                if self.dropin_after is not None else "goes, because daemon.json no longer sets hosts"))
+        action, keys = daemon_apply.decide(new, applied, answers,
+                                           p["force_restart"] or bool(files_changed) or dropin_changes,
                                            pending_unknown)
         self.result["changed_keys"] = keys
         # For messages: key=value of what changes, as dockerd would name it.
         self.shown_changes = daemon_config.changed_keys(new, applied if applied is not None else current)
+        diffs = []
         if module._diff and file_changes:
-            self.result["diff"] = dict(before_header=self.path, after_header=self.path,
-                                       before=(previous_text or b"").decode("utf-8", "replace"),
-                                       after=text.decode("utf-8"))
+            diffs.append(dict(before_header=self.path, after_header=self.path,
+                              before=(previous_text or b"").decode("utf-8", "replace"), after=text.decode("utf-8")))
+        if module._diff and dropin_changes:
+            diffs.append(dict(before_header=self.dropin, after_header=self.dropin,
+                              before=(self.dropin_before or b"").decode("utf-8", "replace"),
+                              after=(self.dropin_after or b"").decode("utf-8")))
+        if diffs:
+            self.result["diff"] = diffs if len(diffs) > 1 else diffs[0]
         if answers:
             self.result["containers_before"] = self.engine.running()
-        if action == "none" and not file_changes:
+        if action == "none" and not file_changes and not dropin_changes:
             if answers and (state is None or state.get("files") != self.file_sums()):
                 if not module.check_mode:
                     self.record(new)  # first run of this module on a host in shape: remember it
@@ -491,6 +556,12 @@ class Transaction(object):
             self.result["messages"].append("live-restore turned on by a reload before the restart")
 
         _write_atomic(module, self.path, text)
+        if dropin_changes:
+            # Read by systemd at the daemon-reload of the restart below; put back with daemon.json on a rollback.
+            if self.dropin_after is None:
+                os.unlink(self.dropin)
+            else:
+                _write_atomic(module, self.dropin, self.dropin_after)
         if action == "none":
             self.result["action"] = "none"
         elif action == "reload":
@@ -527,6 +598,7 @@ def main():
             allow_insecure_tcp=dict(type="bool", default=False),
             force_restart=dict(type="bool", default=False),
             restart_on_files=dict(type="list", elements="path", default=[]),
+            hosts_dropin=dict(type="path", default="/etc/systemd/system/docker.service.d/dockerops-hosts.conf"),
             timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,

@@ -23,6 +23,10 @@ description:
   - Before anything is written, every device must be a block device without partitions, not mounted, not in another
     volume group, and without any signature (file system, partition table, RAID, LVM), which it names; only
     O(wipe_signatures=true) lets it erase signatures.
+  - The logical volumes it creates carry the LVM tag C(dockerops). An existing volume named like the pool or its
+    metadata volume (C(<pool>meta)) that is not a thin pool and does not carry the tag is refused, since
+    C(lvconvert) would destroy its content; a thin pool that exists already is used as it is.
+  - O(state=absent) refuses while the running engine uses the pool or any file of O(engine_configs) names it.
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
 attributes:
@@ -42,7 +46,8 @@ options:
     default: docker
   pool:
     description:
-      - Name of the thin pool logical volume. Its device is C(/dev/mapper/<vg>-<pool>).
+      - Name of the thin pool logical volume. Its device is C(/dev/mapper/<vg>-<pool>), each C(-) inside a name
+        doubled (vg C(docker-a), pool C(thin-pool) is C(/dev/mapper/docker--a-thin--pool)).
       - An LVM name, as O(vg).
     type: str
     default: thinpool
@@ -89,6 +94,13 @@ options:
         lost. Mounted devices and members of another volume group are refused even so.
     type: bool
     default: false
+  engine_configs:
+    description:
+      - daemon.json files, or directories of C(*.json) fragments, read before O(state=absent) removes the pool. A
+        pool one of them names (C(dm.thinpooldev)) is not removed, since the engine would not start with it gone.
+    type: list
+    elements: path
+    default: [/etc/docker/daemon.json, /etc/docker/dockerops.d]
   state:
     description: C(absent) removes the pool and its profile, refusing while a running engine or anything else uses it.
     type: str
@@ -173,6 +185,7 @@ warnings_found:
   elements: str
 """
 
+import glob
 import json
 import os
 import re
@@ -184,6 +197,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
+# Every logical volume this module creates carries it: a volume without it is not this module's to convert.
+TAG = "dockerops"
 # lvm(8) "VALID NAMES": these characters, not starting with "-", not "." or "..".
 LVM_NAME = re.compile(r"^[A-Za-z0-9._+][A-Za-z0-9._+-]*$")
 # A profile is a file in PROFILE_DIR: no path, no hidden file, no "..".
@@ -212,6 +227,7 @@ class ThinPool(object):
         p = module.params
         self.vg, self.pool = p["vg"], p["pool"]
         self.meta = p["pool"] + "meta"
+        self.device = "/dev/mapper/" + lvmlib.dm_name(self.vg, self.pool)
         self.profile = p["profile"] or "%s-%s" % (self.vg, self.pool)
         self.profile_path = os.path.join(PROFILE_DIR, self.profile + ".profile")
         self.commands, self.warnings = [], []
@@ -251,8 +267,8 @@ class ThinPool(object):
     def summary(self, st):
         pool = st["pool"]
         if not pool:
-            return dict(device="/dev/mapper/%s-%s" % (self.vg, self.pool), exists=False)
-        return dict(device="/dev/mapper/%s-%s" % (self.vg, self.pool), exists=True,
+            return dict(device=self.device, exists=False)
+        return dict(device=self.device, exists=True,
                     size_bytes=int(pool.get("lv_size") or 0), data_percent=lvmlib.percent(pool.get("data_percent")),
                     metadata_percent=lvmlib.percent(pool.get("metadata_percent")),
                     chunk_size_bytes=int(pool.get("chunk_size") or 0), profile=pool.get("lv_profile", ""),
@@ -287,6 +303,17 @@ class ThinPool(object):
                 to_wipe.append(real)
         return to_wipe
 
+    def check_ownership(self, lvs):
+        """Refuse volumes named like the pool or its metadata that this module did not create (no TAG)."""
+        for name in (self.pool, self.meta):
+            lv = lvs.get(name)
+            if lv is None or TAG in lvmlib.lv_tags(lv):
+                continue
+            self.fail("%s/%s exists (segment type %s, %s bytes) and is not lvm_thinpool's (no LVM tag %s): turning it "
+                      "into the pool would destroy what it holds. Nothing was changed. Choose another pool name, or "
+                      "remove it; if it is an empty volume made for this pool, tag it: lvchange --addtag %s %s/%s"
+                      % (self.vg, name, lv.get("segtype") or "?", lv.get("lv_size") or "?", TAG, TAG, self.vg, name))
+
     # -- present --------------------------------------------------------
     def present(self):
         p = self.m.params
@@ -297,6 +324,8 @@ class ThinPool(object):
             self.fail("devices: volume group %s does not exist, and no devices were given to create it" % self.vg)
         # Every check passes before the first write.
         to_wipe = self.check_devices(devices, pvs)
+        if not before["pool"]:
+            self.check_ownership(before["lvs"])
         for arg in ("data_size", "metadata_size"):
             try:
                 lvmlib.size_args(p[arg])
@@ -324,10 +353,10 @@ class ThinPool(object):
         lvs = before["lvs"]
         if not before["pool"]:
             if self.pool not in lvs:
-                self.do(["lvcreate", "--yes", "--wipesignatures", "y", "-n", self.pool, self.vg]
+                self.do(["lvcreate", "--yes", "--wipesignatures", "y", "--addtag", TAG, "-n", self.pool, self.vg]
                         + lvmlib.size_args(p["data_size"]))
             if self.meta not in lvs:
-                self.do(["lvcreate", "--yes", "--wipesignatures", "y", "-n", self.meta, self.vg]
+                self.do(["lvcreate", "--yes", "--wipesignatures", "y", "--addtag", TAG, "-n", self.meta, self.vg]
                         + lvmlib.size_args(p["metadata_size"]))
             self.do(["lvconvert", "-y", "--zero", "n", "-c", p["chunk_size"], "--thinpool",
                      "%s/%s" % (self.vg, self.pool), "--poolmetadata", "%s/%s" % (self.vg, self.meta)])
@@ -383,12 +412,41 @@ class ThinPool(object):
         except (ValueError, TypeError):
             return None
 
+    def configs_naming_pool(self):
+        """(path, value) of every dm.thinpooldev in engine_configs that names this pool."""
+        paths = []
+        for path in self.m.params["engine_configs"]:
+            if os.path.isdir(path):
+                paths.extend(sorted(glob.glob(os.path.join(path, "*.json"))))
+            elif os.path.exists(path):
+                paths.append(path)
+        found = []
+        mine = lvmlib.dm_name(self.vg, self.pool)
+        for path in paths:
+            try:
+                with open(path) as f:
+                    config = json.load(f)
+            except (IOError, OSError, ValueError) as e:
+                self.fail("engine_configs: could not read %s (%s), so whether it names %s is unknown; nothing was "
+                          "removed" % (path, to_native(e), self.device))
+            opts = config.get("storage-opts") if isinstance(config, dict) else None
+            for opt in opts if isinstance(opts, list) else []:
+                key, _sep, value = str(opt).partition("=")
+                if key.strip() == "dm.thinpooldev" and os.path.basename(value.strip()) == mine:
+                    found.append((path, opt))
+        return found
+
     def absent(self):
         before = self.state()
         if not before["pool"]:
             return before, before
+        named = self.configs_naming_pool()
+        if named:
+            self.fail("%s/%s is named by %s: an engine started with it gone would not come up. Nothing was removed. "
+                      "Move the engine off devicemapper first (dockerops.host.docker_storage), then remove the pool."
+                      % (self.vg, self.pool, "; ".join("%s (%s)" % (path, opt) for path, opt in named)))
         in_use = self.engine_pool()
-        if in_use == "%s-%s" % (self.vg, self.pool):
+        if in_use == lvmlib.dm_name(self.vg, self.pool):
             self.fail("the running Docker engine uses %s/%s (Pool Name %s): move it off devicemapper first"
                       % (self.vg, self.pool, in_use))
         attr = before["pool"].get("lv_attr", "")
@@ -417,6 +475,8 @@ def main():
             profile=dict(type="str"),
             monitor=dict(type="bool", default=True),
             wipe_signatures=dict(type="bool", default=False),
+            engine_configs=dict(type="list", elements="path",
+                                default=["/etc/docker/daemon.json", "/etc/docker/dockerops.d"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
         supports_check_mode=True,

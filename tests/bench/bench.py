@@ -39,6 +39,8 @@ LAB_FLAGS = ["--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--cap-add", "N
              "-v", "%s:/srv/docker-mirror:ro" % MIRROR]
 VM_PORT = "22305"
 WORK = os.path.join(ROOT, ".cache", "bench")
+# The playbooks of this script; the collection measured may be another tree (--tree).
+BENCH_DIR = os.path.join(ROOT, "tests", "bench")
 
 
 def log(msg):
@@ -157,7 +159,9 @@ def container_benchmarks(runs, results):
         results["a_first_converge"].append(playbook([name]))
         results["c_rerun_site"].append(playbook([name]))
         results["c_rerun_install_role"].append(
-            playbook([name], os.path.join(ROOT, "tests", "bench", "install-only.yml")))
+            playbook([name], os.path.join(BENCH_DIR, "install-only.yml")))
+        results["c_rerun_daemon_role"].append(
+            playbook([name], os.path.join(BENCH_DIR, "daemon-only.yml")))
         results["c_rerun_site_docker"].append(playbook([name], connection="docker"))
         remove_hosts([name])
         start_hosts([name])
@@ -225,6 +229,7 @@ ROWS = [
     ("c_rerun_site", "(c) no-change rerun, site.yml", None, "<= 10 s"),
     ("c_rerun_site_docker", "(c) same, through the lab's docker connection", "c_rerun_site", ""),
     ("c_rerun_install_role", "(c) no-change rerun, install role alone", None, "<= 5 s"),
+    ("c_rerun_daemon_role", "(c) no-change rerun, install and daemon roles", None, ""),
     ("d_hosts_1", "(d) 1 host", None, ""),
     ("d_hosts_5", "(d) 5 hosts at once", "d_hosts_1", ""),
     ("d_hosts_10", "(d) 10 hosts at once", "d_hosts_1", "<= 3x one host"),
@@ -254,8 +259,22 @@ def main():
     parser.add_argument("--only", default="containers,fleet,vm")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--tree", help="measure the collection in this checkout (e.g. a git worktree of an older "
+                                       "commit) instead of this one: side-by-side before/after with one script")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
+    if args.tree:
+        # dockerops.host from the given tree, the dependency collections as set up by make lab.
+        link_root = os.path.join(WORK, "tree-collections")
+        link = os.path.join(link_root, "ansible_collections", "dockerops", "host")
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(os.path.abspath(args.tree), link)
+        deps = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")
+                if p and not os.path.exists(os.path.join(p, "ansible_collections", "dockerops", "host"))]
+        os.environ["ANSIBLE_COLLECTIONS_PATH"] = ":".join([link_root] + deps)
+        log("measuring the collection in %s" % args.tree)
     results = {k: [] for k, *_ in ROWS}
     only = args.only.split(",")
     if "containers" in only or "fleet" in only:

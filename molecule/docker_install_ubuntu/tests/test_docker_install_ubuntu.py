@@ -116,3 +116,10 @@ def test_keyring_holds_only_the_pinned_key(host):
     primaries = [line for line in out.splitlines() if line.startswith("pub:")]
     fprs = [line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:")]
     assert len(primaries) == 1 and fprs[0] == FIXTURE_FPR, out
+
+
+def test_no_apparmor_parser_where_the_kernel_has_no_apparmor(host):
+    # The lab machine's kernel (which these containers share) has no AppArmor: nothing to load profiles into,
+    # so the role installs no parser. Where the kernel enforces it (the VM of molecule/docker_storage), it does.
+    assert not host.file("/sys/module/apparmor/parameters/enabled").exists
+    assert not host.package("apparmor").is_installed

@@ -124,3 +124,61 @@ def test_reload_took_effect_on_a_recorded_engine():
     assert da.reload_took_effect(recorded, dict(config, **{"registry-mirrors": ["https://other.invalid"]})) \
         == ["registry-mirrors"]
     assert da.reload_took_effect(recorded, dict(config, debug=True)) == ["debug"]
+
+
+# -- the hosts drop-in ---------------------------------------------------------------------------------------
+UNITS = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "systemd")
+
+
+def unit(name):
+    with open(os.path.join(UNITS, name)) as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("name", ["docker.io_20.10.24+dfsg1-1+deb12u1.service", "docker.io_28.5.2-unstable.service"])
+def test_the_recorded_units_start_dockerd_with_fd(name):
+    command = da.unit_exec_start([unit(name)])
+    assert command == "/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS"
+    assert da.exec_start_without_hosts(command) == (
+        "/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS", ["fd://"])
+
+
+def test_docker_ce_s_own_line():
+    assert da.exec_start_without_hosts("/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock") == (
+        "/usr/bin/dockerd --containerd=/run/containerd/containerd.sock", ["fd://"])
+
+
+def test_every_spelling_of_the_host_flag_goes_and_prefixes_and_quoting_stay():
+    command, removed = da.exec_start_without_hosts(
+        '-/usr/bin/dockerd -Hfd:// --host=tcp://127.0.0.1:2375 -H unix:///x --host unix:///y "--label=a b"')
+    assert removed == ["fd://", "tcp://127.0.0.1:2375", "unix:///x", "unix:///y"]
+    assert command == '-/usr/bin/dockerd "--label=a b"'
+
+
+def test_a_later_drop_in_replaces_the_command_and_an_empty_exec_start_clears_it():
+    user = "[Service]\nExecStart=\nExecStart=/usr/local/bin/dockerd \\\n  -H fd:// --debug\n"
+    assert da.unit_exec_start([unit("docker.io_28.5.2-unstable.service"), user]) == \
+        "/usr/local/bin/dockerd    -H fd:// --debug"
+    assert da.unit_exec_start([unit("docker.io_28.5.2-unstable.service"), "[Service]\nExecStart=\n"]) is None
+    # ExecStart outside [Service] is not the service's.
+    assert da.unit_exec_start(["[Unit]\nExecStart=/bin/false\n"]) is None
+
+
+def test_the_drop_in_for_hosts():
+    text = da.hosts_dropin({"hosts": ["unix:///var/run/docker.sock", "tcp://127.0.0.1:2376"]},
+                           da.unit_exec_start([unit("docker.io_28.5.2-unstable.service")]))
+    assert text.endswith("[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd "
+                         "--containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n")
+    # No hosts, or a unit that passes no -H: no drop-in.
+    assert da.hosts_dropin({}, "/usr/bin/dockerd -H fd://") is None
+    assert da.hosts_dropin({"hosts": ["fd://"]}, "/usr/bin/dockerd --debug") is None
+
+
+def test_hosts_without_a_local_socket_is_refused():
+    with pytest.raises(da.DaemonApplyError, match=r"hosts \(tcp://10.0.0.5:2376\) has no local socket"):
+        da.hosts_dropin({"hosts": ["tcp://10.0.0.5:2376"]}, "/usr/bin/dockerd -H fd://")
+
+
+def test_hosts_on_a_unit_without_exec_start_is_refused():
+    with pytest.raises(da.DaemonApplyError, match="has no ExecStart="):
+        da.hosts_dropin({"hosts": ["unix:///var/run/docker.sock"]}, None)

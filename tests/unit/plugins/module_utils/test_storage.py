@@ -194,3 +194,33 @@ def test_other_drivers_are_left_alone_by_auto():
     d = storage.decide(eng, {}, True)
     assert d["migrate"] is False and d["healthy"] is False and d["daemon_options"] == {}
     assert storage.decide(eng, {}, True, setting="overlay2")["migrate"] is True
+
+
+# -- no upgrade across Engine 25 on a devicemapper host (recorded docker info of real engines) -----------------
+@pytest.mark.parametrize("name", ["devicemapper-loop-20.10", "devicemapper-direct-20.10"])
+@pytest.mark.parametrize("target, installed, refused", [
+    ("28.5.2", None, True),
+    ("25", "5:20.10.24~3-0~debian-bookworm", True),
+    ("", None, True),            # the newest, replacing docker.io
+    ("", "5:20.10.24~3-0~debian-bookworm", False),  # Docker CE installed, no pin: not upgraded
+    ("24.0", None, False),
+    ("20.10.24", None, False),
+])
+def test_upgrade_past_24_is_refused_on_devicemapper(name, target, installed, refused):
+    msg = storage.upgrade_refusal(engine(name)[1], target, installed, "docker_install_ubuntu_version")
+    assert bool(msg) is refused
+    if refused:
+        assert msg.startswith("docker_install_ubuntu_version=%s would install an engine without the devicemapper "
+                              "storage driver (removed in Docker Engine 25.0), and this host's engine (20.10"
+                              % (target or '"" (the newest)'))
+        assert "Nothing was changed" in msg and "docker_storage_driver: overlay2" in msg
+
+
+@pytest.mark.parametrize("name", ["overlay2-20.10", "overlay2-28.5", "overlayfs-containerd-28.5"])
+def test_upgrade_is_not_refused_off_devicemapper(name):
+    assert storage.upgrade_refusal(engine(name)[1], "28.5.2", None) == ""
+
+
+def test_upgrade_is_not_refused_when_no_engine_answers():
+    assert storage.upgrade_refusal(engine("engine-down-20.10", answered=False)[1], "28.5.2", None) == ""
+    assert storage.upgrade_refusal(None, "28.5.2", None) == ""

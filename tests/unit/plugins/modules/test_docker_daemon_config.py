@@ -13,6 +13,7 @@ from ansible_collections.dockerops.host.plugins.modules import docker_daemon_con
 from harness import patch_exits, run_main
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+UNITS = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "systemd")
 
 
 def recorded(name):
@@ -24,7 +25,7 @@ def recorded(name):
 def run(monkeypatch, tmp_path):
     patch_exits(monkeypatch)
     calls = []
-    answers = {"info": recorded("engine-20.10-full.json")}
+    answers = {"info": recorded("engine-20.10-full.json"), "units": "FragmentPath=\nDropInPaths=\n"}
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
 
     def fake_run(self, argv, **kw):
@@ -33,6 +34,8 @@ def run(monkeypatch, tmp_path):
             return 0, answers["info"], ""
         if argv[1] == "ps":
             return 0, "web\n", ""
+        if argv[1:3] == ["show", "--property"] and "FragmentPath" in argv:
+            return 0, answers["units"], ""
         if argv[1:3] == ["show", "--property"]:
             return 0, "0\n", ""
         raise AssertionError("check mode ran %s" % argv)
@@ -102,3 +105,39 @@ def test_an_unreadable_fragment_is_named(run, tmp_path):
     (tmp_path / "fragments" / "storage.json").write_text("{not json")
     kind, res = run({}, current={})
     assert kind == "Fail" and "fragment" in res["msg"] and "storage.json is not valid JSON" in res["msg"]
+
+
+def test_hosts_would_write_the_drop_in_that_takes_fd_out(run, tmp_path):
+    # The unit and drop-in paths as systemctl show gave them (recorded), the files under tmp_path.
+    fragment = tmp_path / "docker.service"
+    with open(os.path.join(UNITS, "docker.io_28.5.2-unstable.service")) as f:
+        fragment.write_text(f.read())
+    proxy = tmp_path / "http-proxy.conf"
+    proxy.write_text("[Service]\nEnvironmentFile=/etc/docker/dockerops-proxy.env\n")
+    dropin = tmp_path / "dockerops-hosts.conf"
+    with open(os.path.join(UNITS, "systemctl-show-dropins.txt")) as f:
+        shown = f.read()
+    run.answers["units"] = (shown.replace("/usr/lib/systemd/system/docker.service", str(fragment))
+                            .replace("/etc/systemd/system/docker.service.d/http-proxy.conf", str(proxy))
+                            .replace("/etc/systemd/system/docker.service.d/dockerops-hosts.conf", str(dropin)))
+    wanted = {"live-restore": True}
+    hosts = dict(wanted, hosts=["unix:///var/run/docker.sock", "tcp://127.0.0.1:2375"])
+    kind, res = run(hosts, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
+                    allow_insecure_tcp=True, hosts_dropin=str(dropin))
+    assert kind == "Exit" and res["action"] == "would_restart" and res["hosts_dropin"] == "written"
+    assert isinstance(res["diff"], list) and res["diff"][1]["before_header"] == str(dropin)
+    assert "ExecStart=\nExecStart=/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n" \
+        in res["diff"][1]["after"]
+    assert not dropin.exists()  # check mode
+
+    # The drop-in in place and hosts gone from the options: it would be removed, with a restart.
+    dropin.write_text(res["diff"][1]["after"])
+    kind, res = run(wanted, current=hosts, state={"config": hosts, "managed_keys": ["hosts", "live-restore"]},
+                    hosts_dropin=str(dropin))
+    assert res["action"] == "would_restart" and res["hosts_dropin"] == "removed" and dropin.exists()
+
+
+def test_hosts_without_a_local_socket_is_refused_before_anything(run, tmp_path):
+    kind, res = run({"hosts": ["tcp://10.0.0.5:2376"], "tlsverify": True, "tlscacert": "/c", "tlscert": "/c",
+                     "tlskey": "/k"}, current={}, hosts_dropin=str(tmp_path / "h.conf"))
+    assert kind == "Fail" and "has no local socket" in res["msg"]

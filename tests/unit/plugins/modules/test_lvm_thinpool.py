@@ -27,7 +27,8 @@ class FakeLvm(object):
         return dict(lv_name=name, vg_name=vg, lv_attr=lv.get("attr", "twi-a-tz--"), segtype=lv["segtype"],
                     lv_size=str(lv.get("size", 4068474880)), data_percent=lv.get("data", ""),
                     metadata_percent=lv.get("meta", ""), lv_profile=lv.get("profile", ""),
-                    seg_monitor=lv.get("monitor", ""), chunk_size=str(lv.get("chunk", 0)))
+                    seg_monitor=lv.get("monitor", ""), chunk_size=str(lv.get("chunk", 0)),
+                    lv_tags=",".join(lv.get("tags", [])))
 
     def __call__(self, module, argv, **kw):
         cmd = os.path.basename(argv[0])
@@ -60,7 +61,9 @@ class FakeLvm(object):
             for d in args[1:]:
                 self.pvs[d] = args[0]
         elif cmd == "lvcreate":
-            self.lvs[(args[args.index("-n") + 2], args[args.index("-n") + 1])] = dict(segtype="linear", attr="-wi-a-----")
+            tags = [args[i + 1] for i, a in enumerate(args) if a == "--addtag"]
+            self.lvs[(args[args.index("-n") + 2], args[args.index("-n") + 1])] = dict(segtype="linear", attr="-wi-a-----",
+                                                                                      tags=tags)
         elif cmd == "lvconvert":
             vg, pool = args[args.index("--thinpool") + 1].split("/")
             _, meta = args[args.index("--poolmetadata") + 1].split("/")
@@ -102,6 +105,8 @@ def lvm(monkeypatch, tmp_path):
 
 
 def run(args, check=False):
+    # Never the test machine's own /etc/docker: the tests that need daemon.json files give them.
+    args = dict({"engine_configs": []}, **args)
     return run_main(lvm_thinpool.main, dict(args, _ansible_check_mode=True) if check else args)
 
 
@@ -120,8 +125,8 @@ def test_blank_disk_gets_the_whole_procedure_in_order(lvm):
     assert changing(lvm) == [
         "pvcreate /dev/vdb",
         "vgcreate docker /dev/vdb",
-        "lvcreate --yes --wipesignatures y -n thinpool docker -l 95%VG",
-        "lvcreate --yes --wipesignatures y -n thinpoolmeta docker -l 1%VG",
+        "lvcreate --yes --wipesignatures y --addtag dockerops -n thinpool docker -l 95%VG",
+        "lvcreate --yes --wipesignatures y --addtag dockerops -n thinpoolmeta docker -l 1%VG",
         "lvconvert -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta",
         "lvchange --metadataprofile docker-thinpool docker/thinpool",
         "lvchange --monitor y docker/thinpool",
@@ -179,9 +184,9 @@ def test_interrupted_run_resumes_where_it_stopped(lvm, stage, remaining):
     if "vg" in done:
         lvm.vgs.add("docker")
     if "data" in done:
-        lvm.lvs[("docker", "thinpool")] = dict(segtype="linear")
+        lvm.lvs[("docker", "thinpool")] = dict(segtype="linear", tags=["dockerops"])
     if "meta" in done:
-        lvm.lvs[("docker", "thinpoolmeta")] = dict(segtype="linear")
+        lvm.lvs[("docker", "thinpoolmeta")] = dict(segtype="linear", tags=["dockerops"])
     if "converted" in done:
         lvm.lvs = {("docker", "thinpool"): dict(segtype="thin-pool", chunk=524288)}
     kind, res = run({"devices": ["/dev/vdb"]})
@@ -314,3 +319,87 @@ def test_plain_profile_names_are_used(lvm, profile):
     kind, res = run({"devices": ["/dev/vdb"], "profile": profile})
     assert kind == "Exit" and res["pool"]["profile"] == profile
     assert (lvm.profile_dir / (profile + ".profile")).exists()
+
+
+# -- #15: only what is its own, every device checked first, dashes, absent while named ------------------------
+@pytest.mark.parametrize("name", ["thinpool", "thinpoolmeta"])
+def test_an_untagged_volume_with_the_pool_s_name_is_refused(lvm, name):
+    lvm.pvs["/dev/vdb"] = "docker"
+    lvm.vgs.add("docker")
+    lvm.lvs[("docker", name)] = dict(segtype="linear", size=10737418240)  # somebody's data
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Fail" and changing(lvm) == []
+    assert res["msg"].startswith("docker/%s exists (segment type linear, 10737418240 bytes) and is not "
+                                 "lvm_thinpool's (no LVM tag dockerops)" % name)
+    assert "lvchange --addtag dockerops docker/%s" % name in res["msg"]
+
+
+def test_a_tagged_half_built_pool_is_its_own_and_an_existing_thin_pool_is_used(lvm):
+    lvm.pvs["/dev/vdb"] = "docker"
+    lvm.vgs.add("docker")
+    lvm.lvs[("docker", "thinpool")] = dict(segtype="linear", tags=["dockerops", "other"])
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and [c.split()[0] for c in changing(lvm)] == ["lvcreate", "lvconvert", "lvchange", "lvchange"]
+    # A thin pool made by hand (no tag) is not converted again: only its profile and monitoring are set.
+    lvm.lvs = {("docker", "thinpool"): dict(segtype="thin-pool", chunk=524288)}
+    lvm.calls.clear()
+    kind, res = run({"devices": ["/dev/vdb"]})
+    assert kind == "Exit" and [c.split()[0] for c in changing(lvm)] == ["lvchange", "lvchange"]
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda f: f.signatures.update({"/dev/vdc": [("0x438", "ext4")]}), "devices: /dev/vdc holds ext4 at offset 0x438"),
+    (lambda f: f.mounts.update({"/dev/vdc": ["/srv"]}), "devices: /dev/vdc is mounted on /srv"),
+    (lambda f: f.pvs.update({"/dev/vdc": "data"}), "devices: /dev/vdc belongs to volume group data"),
+])
+def test_two_devices_the_second_bad_nothing_written(lvm, setup, message):
+    setup(lvm)
+    kind, res = run({"devices": ["/dev/vdb", "/dev/vdc"]})
+    assert kind == "Fail" and res["msg"].startswith(message)
+    assert changing(lvm) == [] and res["commands"] == []
+
+
+def test_two_good_devices_one_volume_group(lvm):
+    kind, res = run({"devices": ["/dev/vdb", "/dev/vdc"]})
+    assert kind == "Exit" and changing(lvm)[:3] == ["pvcreate /dev/vdb", "pvcreate /dev/vdc",
+                                                    "vgcreate docker /dev/vdb /dev/vdc"]
+
+
+def test_dashes_are_doubled_in_the_device_name(lvm):
+    kind, res = run({"vg": "docker-a", "pool": "thin-pool", "devices": ["/dev/vdb"]})
+    assert kind == "Exit" and res["pool"]["device"] == "/dev/mapper/docker--a-thin--pool"
+    # The engine reports the pool by its device-mapper name.
+    lvm.engine = 'devicemapper [["Pool Name","docker--a-thin--pool"]]'
+    kind, res = run({"vg": "docker-a", "pool": "thin-pool", "state": "absent", "engine_configs": []})
+    assert kind == "Fail" and "the running Docker engine uses docker-a/thin-pool" in res["msg"]
+
+
+def test_absent_refuses_while_a_daemon_json_names_the_pool(lvm, tmp_path):
+    lvm.ready_pool()
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text(json.dumps({"storage-driver": "devicemapper",
+                                  "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool",
+                                                   "dm.use_deferred_removal=true"]}))
+    fragments = tmp_path / "dockerops.d"
+    fragments.mkdir()
+    (fragments / "storage.json").write_text(json.dumps({"storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]}))
+    kind, res = run({"state": "absent", "engine_configs": [str(daemon), str(fragments)]})
+    assert kind == "Fail" and changing(lvm) == []
+    assert res["msg"] == (
+        "docker/thinpool is named by %s (dm.thinpooldev=/dev/mapper/docker-thinpool); %s/storage.json "
+        "(dm.thinpooldev=/dev/mapper/docker-thinpool): an engine started with it gone would not come up. Nothing was "
+        "removed. Move the engine off devicemapper first (dockerops.host.docker_storage), then remove the pool."
+        % (daemon, fragments))
+    # Another pool's name, or overlay2: removed.
+    daemon.write_text(json.dumps({"storage-driver": "overlay2"}))
+    (fragments / "storage.json").write_text(json.dumps({"storage-opts": ["dm.thinpooldev=/dev/mapper/other-thinpool"]}))
+    kind, res = run({"state": "absent", "engine_configs": [str(daemon), str(fragments)]})
+    assert kind == "Exit" and changing(lvm) == ["lvremove --yes docker/thinpool"]
+
+
+def test_absent_refuses_when_a_daemon_json_cannot_be_read(lvm, tmp_path):
+    lvm.ready_pool()
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text("{broken")
+    kind, res = run({"state": "absent", "engine_configs": [str(daemon)]})
+    assert kind == "Fail" and "could not read %s" % daemon in res["msg"] and changing(lvm) == []
