@@ -181,7 +181,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import daemon_apply, daemon_config
+from ansible_collections.dockerops.host.plugins.module_utils import _files, daemon_apply, daemon_config
 
 NETDB = "network/files/local-kv.db"
 
@@ -282,20 +282,6 @@ def _read_json(module, path, what):
     return data
 
 
-def _write_atomic(module, path, content, mode=0o644):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=directory)
-    with os.fdopen(fd, "wb") as f:
-        f.write(content)
-    os.chmod(tmp, mode)
-    os.chown(tmp, 0, 0)
-    module.atomic_move(tmp, path)
-    os.chmod(path, mode)
-    os.chown(path, 0, 0)
-
-
 class Transaction(object):
     def __init__(self, module, engine):
         self.module = module
@@ -355,7 +341,7 @@ class Transaction(object):
         directory = os.path.dirname(self.state_path)
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o700)
-        _write_atomic(self.module, self.state_path, json.dumps(
+        _files.write_atomic(self.module, self.state_path, json.dumps(
             {"config": config, "managed_keys": self.managed_keys, "files": self.file_sums(),
              "applied_at": int(time.time())}, indent=2, sort_keys=True).encode("utf-8"), mode=0o600)
 
@@ -370,7 +356,7 @@ class Transaction(object):
             if os.path.exists(path):
                 os.unlink(path)
         else:
-            _write_atomic(self.module, path, previous_text)
+            _files.write_atomic(self.module, path, previous_text)
 
     def read_dropin(self):
         if not os.path.exists(self.dropin):
@@ -547,7 +533,7 @@ class Transaction(object):
             # Turn live-restore on first, by a reload, so that the restart keeps the containers running.
             step = dict(applied or current)
             step["live-restore"] = True
-            _write_atomic(module, self.path, daemon_apply.canonical(step))
+            _files.write_atomic(module, self.path, daemon_apply.canonical(step))
             got, err = self.reload(step)
             if got is None:
                 self.put_back(previous_text)
@@ -555,13 +541,13 @@ class Transaction(object):
                           "nothing was restarted." % (err or "the engine did not show live-restore"))
             self.result["messages"].append("live-restore turned on by a reload before the restart")
 
-        _write_atomic(module, self.path, text)
+        _files.write_atomic(module, self.path, text)
         if dropin_changes:
             # Read by systemd at the daemon-reload of the restart below; put back with daemon.json on a rollback.
             if self.dropin_after is None:
                 os.unlink(self.dropin)
             else:
-                _write_atomic(module, self.dropin, self.dropin_after)
+                _files.write_atomic(module, self.dropin, self.dropin_after)
         if action == "none":
             self.result["action"] = "none"
         elif action == "reload":

@@ -121,13 +121,12 @@ dest:
 
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.dockerops.host.plugins.module_utils import openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import _files, openpgp
 
 MAX_KEY_BYTES = 1024 * 1024  # Docker's key is 3 KB; a mirror serving more is not serving a key.
 KEY_MODE = 0o644
@@ -169,26 +168,6 @@ def _describe(raw):
 
 def _attrs_differ(st):
     return st.st_uid != 0 or st.st_gid != 0 or stat.S_IMODE(st.st_mode) != KEY_MODE
-
-
-def _write(module, dest, content):
-    parent = os.path.dirname(dest) or "."
-    if not os.path.isdir(parent):
-        os.makedirs(parent, DIR_MODE)
-        os.chmod(parent, DIR_MODE)
-    fd, tmp = tempfile.mkstemp(prefix=".dockerops-key-", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, KEY_MODE)
-        os.chown(tmp, 0, 0)
-    except (IOError, OSError) as e:
-        os.unlink(tmp)
-        module.fail_json(msg="Could not write %s: %s" % (dest, to_native(e)))
-    module.atomic_move(tmp, dest)
-    # atomic_move keeps an existing file's owner and mode; the keyring's are fixed.
-    os.chmod(dest, KEY_MODE)
-    os.chown(dest, 0, 0)
 
 
 def main():
@@ -236,7 +215,7 @@ def main():
                 key.summary(), st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
             result["diff"]["after"] = "%s (owner 0:0, mode %04o)\n" % (key.summary(), KEY_MODE)
     if changed and not module.check_mode:
-        _write(module, dest, content)
+        _files.write_atomic(module, dest, content, mode=KEY_MODE, dir_mode=DIR_MODE)
     module.exit_json(**result)
 
 

@@ -189,12 +189,11 @@ import glob
 import json
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.module_utils import _files, lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
 # Every logical volume this module creates carries it: a volume without it is not this module's to convert.
@@ -388,13 +387,7 @@ class ThinPool(object):
         return before, after
 
     def write_profile(self, text):
-        if not os.path.isdir(PROFILE_DIR):
-            os.makedirs(PROFILE_DIR, 0o755)
-        fd, tmp = tempfile.mkstemp(dir=PROFILE_DIR, prefix=".dockerops-")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        self.m.atomic_move(tmp, self.profile_path)
+        _files.write_atomic(self.m, self.profile_path, text.encode("utf-8"))
 
     # -- absent ---------------------------------------------------------
     def engine_pool(self):

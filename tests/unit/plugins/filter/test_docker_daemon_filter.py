@@ -48,3 +48,8 @@ def test_proxy_filters_refuse_a_newline_naming_the_variable_only(name):
         F[name](settings(no_proxy="localhost\nHTTP_PROXY=http://lab:%s@evil" % PASSWORD))
     assert str(e.value).startswith("docker_daemon_no_proxy contains a newline or control character (U+000A")
     assert PASSWORD not in str(e.value) and "evil" not in str(e.value)
+
+
+def test_only_the_filters_the_role_calls_are_public():
+    # The merge and checks moved into the docker_daemon_config module: no filter for them.
+    assert set(F) == {"docker_registry_mirrors", "docker_proxy_env_file", "docker_proxy_masked"}

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: the one way the collection's modules write a file on the host.
+
+Atomic (a temporary file in the same directory, then rename), owned by root
+with the mode given, whatever the file had before (atomic_move keeps an
+existing file's owner and mode, so they are set again after it).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible.module_utils.common.text.converters import to_native
+
+
+def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
+    """Write content (bytes) to path; fail_json naming the path when it cannot."""
+    directory = os.path.dirname(path) or "."
+    tmp = None
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, dir_mode)
+            os.chmod(directory, dir_mode)
+        fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, mode)
+        os.chown(tmp, 0, 0)
+    except (IOError, OSError) as e:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        module.fail_json(msg="Could not write %s: %s" % (path, to_native(e)))
+    module.atomic_move(tmp, path)
+    os.chmod(path, mode)
+    os.chown(path, 0, 0)
