@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import re
 
@@ -250,3 +251,86 @@ def upgrade_refusal(engine, target, installed=None, varname="version"):
             "Move the host to overlay2 on the engine it runs first (docker_storage_driver: overlay2, or auto on "
             "loop-lvm; site.yml then migrates such a host before it installs), then raise %s."
             % (varname, target or '"" (the newest)', engine.get("version") or "version unknown", varname))
+
+
+# -- what moving the data root aside would leave behind -------------------------------------------------------
+# Networks every engine has (and a swarm node's own two): not the user's.
+DEFAULT_NETWORKS = frozenset(["bridge", "host", "none", "docker_gwbridge", "ingress"])
+_ANONYMOUS_VOLUME = re.compile(r"^[0-9a-f]{64}$")
+_NONE = ("", "<none>", None)
+
+
+def json_lines(text):
+    """The rows of a docker CLI --format '{{json .}}' listing (one JSON object per line)."""
+    rows = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line:
+            rows.append(json.loads(line))
+    return rows
+
+
+def at_risk(containers, volumes, networks, images, swarm_state):
+    """What the migration does not carry into the new data root, from the docker CLI's listings.
+
+    containers: docker ps -a rows; volumes: docker volume ls rows; networks: docker network ls rows; images:
+    docker images --digests rows; swarm_state: docker info's Swarm.LocalNodeState.
+    """
+    digest_only = sorted(set("%s@%s" % (i.get("Repository"), i.get("Digest")) for i in images
+                             if i.get("Tag") in _NONE and i.get("Digest") not in _NONE
+                             and i.get("Repository") not in _NONE))
+    return dict(
+        containers=[dict(name=c.get("Names"), state=c.get("State") or c.get("Status")) for c in containers],
+        volumes=[v.get("Name") for v in volumes],
+        networks=sorted(n.get("Name") for n in networks if n.get("Name") not in DEFAULT_NETWORKS),
+        digest_only_images=digest_only,
+        swarm=swarm_state if swarm_state not in ("", "inactive", None) else None)
+
+
+def migration_losses(risk):
+    """One line per kind of thing the migration would leave behind in the old data root."""
+    losses = []
+    if risk.get("containers"):
+        losses.append("%d container(s), which do not come back: %s" % (
+            len(risk["containers"]), ", ".join("%s (%s)" % (c["name"], c["state"]) for c in risk["containers"])))
+    volumes = risk.get("volumes") or []
+    if volumes:
+        named = [v for v in volumes if not _ANONYMOUS_VOLUME.match(v or "")]
+        anonymous = len(volumes) - len(named)
+        shown = named + (["%d anonymous" % anonymous] if anonymous else [])
+        losses.append("%d volume(s) with their data: %s" % (len(volumes), ", ".join(shown)))
+    if risk.get("networks"):
+        losses.append("%d user network(s): %s" % (len(risk["networks"]), ", ".join(risk["networks"])))
+    if risk.get("digest_only_images"):
+        losses.append("%d image(s) referenced only by digest (the migration keeps tagged images): %s" % (
+            len(risk["digest_only_images"]), ", ".join(risk["digest_only_images"])))
+    if risk.get("swarm"):
+        losses.append("swarm membership (node state %s)" % risk["swarm"])
+    return losses
+
+
+def migration_refusal(losses, data_root, allowed=False, varname="docker_storage_migrate_with_losses"):
+    """Why a migration is refused (what it would lose), or "" when nothing is lost or the user allowed it."""
+    if allowed or not losses:
+        return ""
+    return ("Moving this host's storage moves %s aside (kept as a backup, never deleted) and starts the engine on an "
+            "empty data root, into which only tagged images are carried. Left behind: %s. Nothing was changed. "
+            "Move or back up these first and set %s: true to go ahead (the containers' docker inspect is then saved "
+            "beside the image archive), or leave the storage driver as it is."
+            % (data_root, "; ".join(losses), varname))
+
+
+SPACE_MARGIN = 64 * 1024 * 1024
+
+
+def space_refusal(images_bytes, free_bytes, path):
+    """Why saving the images is refused for lack of room in path, or "" (also when either size is unknown)."""
+    if images_bytes is None or free_bytes is None:
+        return ""
+    needed = int(images_bytes * 1.1) + SPACE_MARGIN
+    if free_bytes >= needed:
+        return ""
+    return ("Saving the images before the move needs about %d MB in %s (the images' %d MB from docker system df, "
+            "plus 10%% and 64 MB), and %d MB are free there. Nothing was changed. Free space there, or set "
+            "docker_storage_work_dir to a directory on a file system with room (not under the data root)."
+            % (needed // 10 ** 6, path, images_bytes // 10 ** 6, free_bytes // 10 ** 6))

@@ -23,6 +23,9 @@ description:
   - What C(dockerops.host.docker_storage) does with the host and why (RV(decision)) - healthy hosts (overlay2,
     overlayfs, devicemapper on direct-lvm) are left alone; only loop-lvm, or an explicit O(driver) that differs
     from what runs, is moved.
+  - When the host must move, what the move would leave behind in the old data root (RV(at_risk)) - containers,
+    volumes, user networks, images referenced only by digest, swarm membership - and whether the images' archive
+    fits in O(work_dir). RV(decision) then carries the refusal, unless O(migrate_with_losses=true).
   - Read-only.
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
@@ -49,6 +52,21 @@ options:
         for RV(decision).
       - Unset, the store the engine runs now stays.
     type: bool
+  work_dir:
+    description: Where docker_storage saves the images before a move (C(docker_storage_work_dir)); its free space is
+      checked against the images' size.
+    type: path
+    default: /var/lib/dockerops-storage
+  keep_images:
+    description: Whether the images are saved before a move (C(docker_storage_keep_images)), for the space check.
+    type: bool
+    default: true
+  migrate_with_losses:
+    description:
+      - Allow a move that leaves containers, volumes, user networks, digest-only images or swarm membership behind
+        (C(docker_storage_migrate_with_losses)). Without it RV(decision) carries a refusal that lists them.
+    type: bool
+    default: false
 seealso:
   - module: dockerops.host.lvm_thinpool
   - module: community.docker.docker_host_info
@@ -78,6 +96,8 @@ decision:
       now is healthy (null when no engine answered), C(migrate) whether the host must move, C(reason) why,
       C(error) why nothing can be done (null otherwise), C(manage_pool) whether the role's thin pool is used,
       C(image_store) the store afterwards and C(daemon_options) the storage part of daemon.json.
+    - When the host must move, C(refusal) says why the move is refused (what it would lose, or no room for the
+      images' archive), null when it may go ahead.
   returned: always
   type: dict
   sample: {wanted: overlayfs, healthy: true, migrate: false, error: null, manage_pool: false, image_store: containerd,
@@ -90,6 +110,16 @@ devicemapper:
   sample: {loop_lvm: true, pool_name: docker-254:0-1-pool, data_percent: 0.21,
            loop_files: [{path: /var/lib/docker/devicemapper/devicemapper/data, apparent_bytes: 107374182400,
                          allocated_bytes: 240164864}]}
+at_risk:
+  description:
+    - When the host must move - what stays behind in the old data root - C(containers) (name and state),
+      C(volumes), C(networks) (user networks), C(digest_only_images), C(swarm) (the node state, null when not in
+      a swarm), C(losses) (one line per kind), C(images_bytes) and C(work_dir_free_bytes). Empty otherwise.
+  returned: always
+  type: dict
+  sample: {containers: [{name: web, state: running}], volumes: [pgdata], networks: [backend], digest_only_images: [],
+           swarm: null, losses: ["1 container(s), which do not come back: web (running)"], images_bytes: 19070000,
+           work_dir_free_bytes: 41234567168}
 overlay2:
   description: Whether overlay2 is supported on this host, and why.
   returned: always
@@ -155,12 +185,51 @@ def fs_of(module, path):
     return fstype, target.strip()
 
 
+def listing(module, docker, *args):
+    """Rows of a docker CLI listing with --format '{{json .}}'; fails naming the command when it cannot be read."""
+    argv = [docker] + list(args) + ["--format", "{{json .}}"]
+    rc, out, err = module.run_command(argv, environ_update={"LANG": "C"})
+    if rc != 0:
+        module.fail_json(msg="%s failed: %s" % (" ".join(argv), err.strip()), rc=rc, stderr=err)
+    try:
+        return storage.json_lines(out)
+    except ValueError as e:
+        module.fail_json(msg="%s gave output that is not JSON lines: %s" % (" ".join(argv), e))
+
+
+def free_bytes(path):
+    while path and not os.path.exists(path):
+        path = os.path.dirname(path)
+    try:
+        st = os.statvfs(path or "/")
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def risk_of_moving(module, info, data_root):
+    """What moving the data root aside leaves behind, and the room for the images' archive."""
+    docker = module.get_bin_path("docker", required=True)
+    risk = storage.at_risk(listing(module, docker, "ps", "--all"), listing(module, docker, "volume", "ls"),
+                           listing(module, docker, "network", "ls"),
+                           listing(module, docker, "images", "--digests"),
+                           (info.get("Swarm") or {}).get("LocalNodeState"))
+    risk["losses"] = storage.migration_losses(risk)
+    images = [r for r in listing(module, docker, "system", "df") if r.get("Type") == "Images"]
+    risk["images_bytes"] = storage.parse_size(images[0].get("Size")) if images else None
+    risk["work_dir_free_bytes"] = free_bytes(module.params["work_dir"])
+    return risk
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(data_root=dict(type="path", default="/var/lib/docker"),
                                               driver=dict(type="str", default="auto",
                                                           choices=["auto", "overlay2", "devicemapper"]),
                                               pool=dict(type="str"),
-                                              containerd_store=dict(type="bool")),
+                                              containerd_store=dict(type="bool"),
+                                              work_dir=dict(type="path", default="/var/lib/dockerops-storage"),
+                                              keep_images=dict(type="bool", default=True),
+                                              migrate_with_losses=dict(type="bool", default=False)),
                            supports_check_mode=True)
     info = docker_info(module)
     version = engine_version(module, info)
@@ -194,7 +263,17 @@ def main():
 
     decision = storage.decide(engine, dm, supported, setting=module.params["driver"], pool=module.params["pool"],
                               containerd_store=module.params["containerd_store"])
-    module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2, decision=decision)
+    risk = {}
+    decision["refusal"] = None
+    if decision["migrate"] and info is not None:
+        risk = risk_of_moving(module, info, data_root)
+        refusal = storage.migration_refusal(risk["losses"], data_root, module.params["migrate_with_losses"])
+        if not refusal and module.params["keep_images"]:
+            refusal = storage.space_refusal(risk["images_bytes"], risk["work_dir_free_bytes"],
+                                            module.params["work_dir"])
+        decision["refusal"] = refusal or None
+    module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2, decision=decision,
+                     at_risk=risk)
 
 
 if __name__ == "__main__":

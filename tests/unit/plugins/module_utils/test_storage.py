@@ -224,3 +224,45 @@ def test_upgrade_is_not_refused_off_devicemapper(name):
 def test_upgrade_is_not_refused_when_no_engine_answers():
     assert storage.upgrade_refusal(engine("engine-down-20.10", answered=False)[1], "28.5.2", None) == ""
     assert storage.upgrade_refusal(None, "28.5.2", None) == ""
+
+
+# -- what a move leaves behind, from recorded docker CLI listings (tests/unit/fixtures/docker_cli/README.md) -----
+CLI = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_cli")
+
+
+def listing(name):
+    with open(os.path.join(CLI, name + ".jsonl")) as f:
+        return storage.json_lines(f.read())
+
+
+def test_at_risk_from_recorded_listings():
+    risk = storage.at_risk(listing("ps-a-20.10"), listing("volume-ls-20.10"), listing("network-ls-20.10"),
+                           listing("images-digests-20.10"), "inactive")
+    assert risk["networks"] == ["rec-backend"]  # bridge, host and none are every engine's
+    assert risk["digest_only_images"] == [
+        "127.0.0.1:5055/lab/rec@sha256:ed8ceb65e5d9eecb6cacba1585d1c8f3149688431ab8415b5c6323e7d7c1e954"]
+    assert risk["swarm"] is None
+    losses = storage.migration_losses(risk)
+    # 14 volumes: rec-pgdata and 13 anonymous ones (64 hex digits) of the lab's containers.
+    assert "14 volume(s) with their data: rec-pgdata, 13 anonymous" in losses
+
+
+def test_untagged_images_without_a_digest_are_not_digest_only():
+    # docker build leftovers (dangling, <none>:<none> without a digest) are not lost by a move: they are garbage.
+    rows = [r for r in listing("images-digests-20.10") if r["Repository"] == "<none>"]
+    assert rows and storage.at_risk([], [], [], rows, "")["digest_only_images"] == []
+
+
+def test_swarm_membership_is_a_loss():
+    assert storage.migration_losses(storage.at_risk([], [], [], [], "active")) == ["swarm membership (node state active)"]
+
+
+def test_nothing_at_risk_nothing_refused():
+    assert storage.migration_refusal([], "/var/lib/docker") == ""
+    assert storage.migration_refusal(["1 user network(s): x"], "/var/lib/docker", allowed=True) == ""
+
+
+@pytest.mark.parametrize("images, free, refused", [(19070000, 50 * 10 ** 6, True), (19070000, 10 ** 9, False),
+                                                   (None, 1, False), (19070000, None, False)])
+def test_space_for_the_archive(images, free, refused):
+    assert bool(storage.space_refusal(images, free, "/var/lib/dockerops-storage")) is refused

@@ -9,11 +9,24 @@ from harness import patch_exits, run_main
 from ansible_collections.dockerops.host.plugins.modules import docker_storage_facts as mod
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
+CLI = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_cli")
+
+
+def recorded(path):
+    with open(path) as f:
+        return f.read()
+
+
+# What an engine with nothing on it lists (no rows), and a recorded docker system df.
+EMPTY_ENGINE = {"ps": "", "volume": "", "network": recorded(os.path.join(CLI, "network-ls-20.10.jsonl")).split(
+    "\n", 3)[0:3], "images": "", "system": recorded(os.path.join(FIXTURES, "system_df_20.10_dangling.cli.jsonl"))}
+EMPTY_ENGINE["network"] = "\n".join(EMPTY_ENGINE["network"]) + "\n"  # bridge, host, none only
 
 
 @pytest.fixture
 def host(monkeypatch, tmp_path):
-    state = dict(info=None, findmnt="ext4 /", xfs_info="", modinfo_rc=0, dockerd="Docker version 26.1.5+dfsg1, build a")
+    state = dict(info=None, findmnt="ext4 /", xfs_info="", modinfo_rc=0, dockerd="Docker version 26.1.5+dfsg1, build a",
+                 cli=dict(EMPTY_ENGINE), calls=[])
     proc = tmp_path / "filesystems"
     proc.write_text("nodev\tproc\nnodev\toverlay\n\text4\n")
     monkeypatch.setattr(mod, "PROC_FILESYSTEMS", str(proc))
@@ -22,6 +35,9 @@ def host(monkeypatch, tmp_path):
 
     def run(self, argv, **kw):
         cmd = os.path.basename(argv[0])
+        if cmd == "docker" and argv[1] != "info":
+            state["calls"].append(argv[1:])
+            return 0, state["cli"][argv[1]], ""
         if cmd == "docker":
             return (0, json.dumps(state["info"]), "") if state["info"] else (1, "", "Cannot connect")
         if cmd == "dockerd":
@@ -96,3 +112,54 @@ def test_decision_takes_the_role_inputs(host):
     host["info"] = load("devicemapper-loop-20.10")
     kind, res = run_main(mod.main, {"driver": "devicemapper", "pool": "docker-thinpool"})
     assert res["decision"]["migrate"] is True and res["decision"]["manage_pool"] is True
+
+
+
+def test_a_move_that_loses_what_the_engine_has_is_refused_listing_it(host, monkeypatch, tmp_path):
+    # loop-lvm (recorded), so auto moves the host; the listings were recorded on an engine holding a running and a
+    # created container, a named volume, a user network and an image pulled by digest only (fixtures README).
+    host["info"] = load("devicemapper-loop-20.10")
+    monkeypatch.setattr(mod.storage, "loop_file", lambda p: dict(path=p, exists=True, apparent_bytes=1, allocated_bytes=1))
+    for sub, name in (("ps", "ps-a-20.10"), ("volume", "volume-ls-20.10"), ("network", "network-ls-20.10"),
+                      ("images", "images-digests-20.10")):
+        host["cli"][sub] = recorded(os.path.join(CLI, name + ".jsonl"))
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path)})
+    assert kind == "Exit" and res["decision"]["migrate"] is True
+    risk = res["at_risk"]
+    assert {"name": "rec-running", "state": "running"} in risk["containers"]
+    assert {"name": "rec-stopped", "state": "created"} in risk["containers"]
+    assert "rec-pgdata" in risk["volumes"] and risk["networks"] == ["rec-backend"]
+    assert risk["digest_only_images"] == [
+        "127.0.0.1:5055/lab/rec@sha256:ed8ceb65e5d9eecb6cacba1585d1c8f3149688431ab8415b5c6323e7d7c1e954"]
+    assert risk["swarm"] is None
+    refusal = res["decision"]["refusal"]
+    assert refusal.startswith("Moving this host's storage moves /var/lib/docker aside")
+    assert "5 container(s), which do not come back: rec-running (running), rec-stopped (created)" in refusal
+    assert "1 user network(s): rec-backend" in refusal
+    assert "1 image(s) referenced only by digest" in refusal
+    assert "set docker_storage_migrate_with_losses: true to go ahead" in refusal
+    assert [c[0] for c in host["calls"]] == ["ps", "volume", "network", "images", "system"]
+
+    # Allowed: no refusal (the room for the archive is there: 19.07 MB of images).
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path), "migrate_with_losses": True})
+    assert res["decision"]["refusal"] is None and res["at_risk"]["images_bytes"] == 19070000
+
+
+def test_a_move_without_room_for_the_images_is_refused(host, monkeypatch, tmp_path):
+    host["info"] = load("devicemapper-loop-20.10")
+    monkeypatch.setattr(mod.storage, "loop_file", lambda p: dict(path=p, exists=True, apparent_bytes=1, allocated_bytes=1))
+    monkeypatch.setattr(mod, "free_bytes", lambda path: 50 * 10 ** 6)
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path)})
+    assert res["at_risk"]["losses"] == []
+    assert res["decision"]["refusal"].startswith("Saving the images before the move needs about 88 MB in %s (the "
+                                                 "images' 19 MB from docker system df, plus 10%% and 64 MB), and 50 MB "
+                                                 "are free there" % tmp_path)
+    # Not keeping the images: nothing to save, no refusal.
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path), "keep_images": False})
+    assert res["decision"]["refusal"] is None
+
+
+def test_a_healthy_host_is_not_listed(host):
+    host["info"] = load("overlay2-20.10")
+    kind, res = run_main(mod.main, {})
+    assert res["at_risk"] == {} and res["decision"]["refusal"] is None and host["calls"] == []
