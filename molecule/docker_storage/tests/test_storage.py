@@ -47,3 +47,9 @@ def test_daemon_json_merges_storage_with_the_other_options(host):
 def test_migration_recorded_as_done(host):
     assert not host.file("/var/lib/dockerops-storage/migration.json").exists
     assert host.run("ls /var/lib/dockerops-storage/migration-done-*.json").rc == 0
+
+
+def test_no_image_archive_left_after_a_verified_load(host):
+    # The interrupted attempts and the completing run wrote one archive; it goes once every image is back.
+    assert host.run("ls /var/lib/dockerops-storage/images-*.tar").rc != 0
+    assert host.run("ls -A /var/lib/dockerops-storage | grep -e '^.docker_temp_'").rc != 0
