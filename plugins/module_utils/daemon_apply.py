@@ -164,7 +164,9 @@ def reload_took_effect(info, config):
 
 HOSTS_DROPIN_HEADER = ("# Written by dockerops.host (docker_daemon_config): daemon.json sets hosts, and dockerd\n"
                        "# refuses a listener given both as a flag and in daemon.json. Removed with hosts.\n")
-LOCAL_SOCKETS = ("unix://", "fd://")
+# What the docker CLI on the host (and this module) reach the engine through: the default socket, or the unit's
+# socket activation, which listens there.
+LOCAL_SOCKETS = ("unix:///var/run/docker.sock", "unix:///run/docker.sock", "fd://")
 
 
 def unit_exec_start(texts):
@@ -221,8 +223,22 @@ def exec_start_without_hosts(command):
     return prefix + " ".join(_systemd_quote(w) for w in kept), removed
 
 
-def hosts_dropin(config, exec_start, unit="docker.service"):
+def sets_exec_start(text):
+    """Whether a unit file or drop-in text sets (or clears) ExecStart in its [Service] section."""
+    section = None
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "Service" and line.partition("=")[0].strip() == "ExecStart" and "=" in line:
+            return True
+    return False
+
+
+def hosts_dropin(config, exec_start, unit="docker.service", later=()):
     """The drop-in text the unit needs for this daemon.json, or None when it needs none.
+
+    later: drop-ins read after ours that set ExecStart themselves (they would override ours): refused.
 
     Raises DaemonApplyError when hosts would leave no local socket (the docker CLI on the host, and this module,
     reach the engine through it) or when the unit's ExecStart cannot be found.
@@ -230,11 +246,16 @@ def hosts_dropin(config, exec_start, unit="docker.service"):
     hosts = config.get("hosts") or []
     if not hosts:
         return None
-    if not any(isinstance(h, str) and h.startswith(LOCAL_SOCKETS) for h in hosts):
+    if not any(isinstance(h, str) and (h in LOCAL_SOCKETS or h.rstrip("/") in LOCAL_SOCKETS) for h in hosts):
         raise DaemonApplyError(
-            "daemon option hosts (%s) has no local socket: the docker CLI on the host and this role reach the engine "
-            "through one. Add unix:///var/run/docker.sock (or fd:// for the unit's socket activation). Nothing was "
-            "changed." % ", ".join(str(h) for h in hosts))
+            "daemon option hosts (%s) does not listen on the default socket: the docker CLI on the host and this role "
+            "reach the engine through it. Add unix:///var/run/docker.sock (or fd:// for the unit's socket "
+            "activation). Nothing was changed." % ", ".join(str(h) for h in hosts))
+    if later:
+        raise DaemonApplyError(
+            "daemon option hosts is set, and %s sets ExecStart after the drop-in that would take the unit's -H flags "
+            "out (systemd reads drop-ins in file name order): dockerd would refuse hosts given both as a flag and in "
+            "daemon.json. Take -H out of that drop-in's ExecStart. Nothing was changed." % ", ".join(later))
     if exec_start is None:
         raise DaemonApplyError(
             "daemon option hosts is set, but %s has no ExecStart= to take the -H flags out of (dockerd would refuse "

@@ -25,7 +25,10 @@ def parse_size(text):
 
 
 def version_tuple(text):
-    nums = [int(n) for n in re.findall(r"\d+", (text or "").split("-")[0])[:3]]
+    """(major, minor, patch) of an engine version, a pin or a package version ("5:28.5.2-1~debian.12~bookworm",
+    "3:28.5.2-1.el9": the epoch before ":" is not the major)."""
+    text = re.sub(r"^\s*\d+:", "", text or "")
+    nums = [int(n) for n in re.findall(r"\d+", text.split("-")[0])[:3]]
     return tuple(nums + [0] * (3 - len(nums)))
 
 
@@ -235,12 +238,17 @@ def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, 
 def upgrade_refusal(engine, target, installed=None, varname="version"):
     """Why installing Docker Engine target is refused on this host, or "" when it may go ahead.
 
-    engine: docker_storage_facts' engine (answered, storage_driver, version) read before any package changes;
-    target: the version or prefix the install role asks for ("28.5.2", "28"), "" for the repository's newest;
-    installed: the Docker CE engine version installed now, if any (without a pin it is not upgraded).
+    engine: docker_storage_facts' engine (answered, storage_driver, configured_driver, version) read before any
+    package changes; target: the version or prefix the install role asks for ("28.5.2", "28", or a full package
+    version with its epoch), "" for the repository's newest; installed: the Docker CE engine version installed now,
+    if any (without a pin it is not upgraded).
     Docker Engine 25.0 removed the devicemapper driver: an engine on it that is upgraded past 24 does not start.
+    An engine that does not answer is judged by what it is configured for, or has data for (configured_driver).
     """
-    if not engine or not engine.get("answered") or engine.get("storage_driver") != "devicemapper":
+    if not engine:
+        return ""
+    driver = engine.get("storage_driver") if engine.get("answered") else engine.get("configured_driver")
+    if driver != "devicemapper":
         return ""
     if not target and installed:
         return ""  # no pin and Docker CE installed: the role leaves its version alone
@@ -323,14 +331,21 @@ def migration_refusal(losses, data_root, allowed=False, varname="docker_storage_
 SPACE_MARGIN = 64 * 1024 * 1024
 
 
-def space_refusal(images_bytes, free_bytes, path):
-    """Why saving the images is refused for lack of room in path, or "" (also when either size is unknown)."""
+def space_refusal(images_bytes, free_bytes, path, shares_data_root=False):
+    """Why saving the images is refused for lack of room in path, or "" (also when either size is unknown).
+
+    The archive takes about the images' size plus 10 %. When path is on the data root's file system, the images
+    are loaded there again while the archive (and the moved-aside old data root) still sit on it: twice as much.
+    """
     if images_bytes is None or free_bytes is None:
         return ""
-    needed = int(images_bytes * 1.1) + SPACE_MARGIN
+    factor = 2.1 if shares_data_root else 1.1
+    needed = int(images_bytes * factor) + SPACE_MARGIN
     if free_bytes >= needed:
         return ""
     return ("Saving the images before the move needs about %d MB in %s (the images' %d MB from docker system df, "
-            "plus 10%% and 64 MB), and %d MB are free there. Nothing was changed. Free space there, or set "
+            "%s, plus 64 MB), and %d MB are free there. Nothing was changed. Free space there, or set "
             "docker_storage_work_dir to a directory on a file system with room (not under the data root)."
-            % (needed // 10 ** 6, path, images_bytes // 10 ** 6, free_bytes // 10 ** 6))
+            % (needed // 10 ** 6, path, images_bytes // 10 ** 6,
+               "times 2.1: the archive and the loaded images share the data root's file system" if shares_data_root
+               else "plus 10%", free_bytes // 10 ** 6))

@@ -77,6 +77,13 @@ options:
         rollback, and removed when C(hosts) goes. The unit's own file and other drop-ins are never changed.
     type: path
     default: /etc/systemd/system/docker.service.d/dockerops-hosts.conf
+  only_hosts_dropin:
+    description:
+      - Only bring O(hosts_dropin) in line with docker.service and the daemon.json on the host, with a
+        C(systemctl daemon-reload), and nothing else (no merge, no restart). The install roles call it after a
+        package change replaced the unit (docker.io by docker-ce moves dockerd), before the engine starts.
+    type: bool
+    default: false
   timeout:
     description: Seconds to wait for the engine to answer after a start, restart or reload.
     type: int
@@ -92,7 +99,8 @@ notes:
   - C(data-root), C(userns-remap) and C(storage-driver) changes through O(options) are refused. They move the
     engine's state, and docker_storage owns the storage keys.
   - A C(tcp://) entry in C(hosts) is refused without TLS client verification unless O(allow_insecure_tcp=true).
-  - C(hosts) must keep a local socket (C(unix://) or C(fd://)); when it is set, O(hosts_dropin) is written.
+  - C(hosts) must keep the default socket (C(unix:///var/run/docker.sock)) or C(fd://); when it is set,
+    O(hosts_dropin) is written. A drop-in read after it (by file name) that sets C(ExecStart) is refused.
   - On a swarm node C(live-restore) is turned off, with a message, because dockerd does not start with it there.
 seealso:
   - module: community.docker.docker_host_info
@@ -225,7 +233,7 @@ class Engine(object):
         return self.module.run_command([self.systemctl] + list(args))
 
     def unit_texts(self, skip):
-        """docker.service's unit file and drop-ins, in systemd's order, without the drop-in at skip."""
+        """docker.service's unit file and drop-ins as (path, text), in systemd's order, without the drop-in skip."""
         rc, out, _err = self.systemd("show", "--property", "FragmentPath", "--property", "DropInPaths",
                                      "docker.service")
         if rc != 0:
@@ -238,7 +246,7 @@ class Engine(object):
             if os.path.realpath(path) == os.path.realpath(skip) or not os.path.exists(path):
                 continue
             with open(path) as f:
-                texts.append(f.read())
+                texts.append((path, f.read()))
         return texts
 
     def journal(self):
@@ -358,6 +366,18 @@ class Transaction(object):
         else:
             _files.write_atomic(self.module, path, previous_text)
 
+    def wanted_dropin(self, config):
+        """The hosts drop-in's bytes for config (None: no drop-in); raises DaemonApplyError on a refusal."""
+        if not config.get("hosts") and not os.path.exists(self.dropin):
+            return None
+        units = self.engine.unit_texts(self.dropin)
+        # systemd reads drop-ins in file name order, whatever their directory: a later one's ExecStart wins.
+        later = [path for path, text in units[1:]
+                 if os.path.basename(path) > os.path.basename(self.dropin) and daemon_apply.sets_exec_start(text)]
+        wanted = daemon_apply.hosts_dropin(config, daemon_apply.unit_exec_start([text for _path, text in units]),
+                                           later=later)
+        return wanted.encode("utf-8") if wanted is not None else None
+
     def read_dropin(self):
         if not os.path.exists(self.dropin):
             return None
@@ -377,7 +397,7 @@ class Transaction(object):
         # Drop-ins (the proxy's) are read by systemd only on daemon-reload.
         self.engine.systemd("daemon-reload")
         self.engine.systemd("reset-failed", "docker.service")
-        if self.dropin_after != self.dropin_before:
+        if self.dropin_after != self.dropin_before or self.dropin in self.result["files_changed"]:
             # dockerd without -H fd:// replaces the socket file of docker.socket with its own and removes it when it
             # stops: docker.socket must bind its path again before dockerd is started with -H fd:// (and it costs
             # nothing the other way). Stopping the engine first; live-restore keeps the containers running.
@@ -424,8 +444,34 @@ class Transaction(object):
                                 until=lambda i: not daemon_apply.reload_took_effect(i, config))
         return info, ""
 
+    def refresh_dropin(self):
+        """only_hosts_dropin: the drop-in in line with the unit and the daemon.json on the host, nothing else."""
+        module = self.module
+        current = _read_json(module, self.path, "the existing daemon.json") if os.path.exists(self.path) else {}
+        self.dropin_before = self.read_dropin()
+        try:
+            self.dropin_after = self.wanted_dropin(current)
+        except daemon_apply.DaemonApplyError as e:
+            module.fail_json(msg=str(e), **self.result)
+        if self.dropin_after == self.dropin_before:
+            return self.result
+        self.result.update(changed=True, hosts_dropin="written" if self.dropin_after is not None else "removed")
+        if module._diff:
+            self.result["diff"] = dict(before_header=self.dropin, after_header=self.dropin,
+                                       before=(self.dropin_before or b"").decode("utf-8", "replace"),
+                                       after=(self.dropin_after or b"").decode("utf-8"))
+        if not module.check_mode:
+            if self.dropin_after is None:
+                os.unlink(self.dropin)
+            else:
+                _files.write_atomic(module, self.dropin, self.dropin_after)
+            self.engine.systemd("daemon-reload")
+        return self.result
+
     def run(self):
         module, p = self.module, self.module.params
+        if p["only_hosts_dropin"]:
+            return self.refresh_dropin()
         info = self.engine.info()
         answers = info is not None
         if not answers and not (self.engine.docker and module.get_bin_path("dockerd")):
@@ -455,11 +501,7 @@ class Transaction(object):
                 self.result["messages"].append(message)
             daemon_apply.refuse_insecure_hosts(new, p["allow_insecure_tcp"])
             self.dropin_before = self.read_dropin()
-            wanted = None
-            if new.get("hosts") or self.dropin_before is not None:
-                wanted = daemon_apply.hosts_dropin(new, daemon_apply.unit_exec_start(self.engine.unit_texts(
-                    self.dropin)))
-            self.dropin_after = wanted.encode("utf-8") if wanted is not None else None
+            self.dropin_after = self.wanted_dropin(new)
             daemon_config.check_values(new)
             if version:
                 daemon_config.check_known_keys(new, version)
@@ -541,13 +583,14 @@ class Transaction(object):
                           "nothing was restarted." % (err or "the engine did not show live-restore"))
             self.result["messages"].append("live-restore turned on by a reload before the restart")
 
+        # Read by systemd at the daemon-reload of the restart below; put back with daemon.json on a rollback. The
+        # order leaves no moment where a restart would find hosts both in daemon.json and as the unit's flag: the
+        # drop-in comes before a daemon.json with hosts, and goes after the one without.
+        if dropin_changes and self.dropin_after is not None:
+            _files.write_atomic(module, self.dropin, self.dropin_after)
         _files.write_atomic(module, self.path, text)
-        if dropin_changes:
-            # Read by systemd at the daemon-reload of the restart below; put back with daemon.json on a rollback.
-            if self.dropin_after is None:
-                os.unlink(self.dropin)
-            else:
-                _files.write_atomic(module, self.dropin, self.dropin_after)
+        if dropin_changes and self.dropin_after is None:
+            os.unlink(self.dropin)
         if action == "none":
             self.result["action"] = "none"
         elif action == "reload":
@@ -585,6 +628,7 @@ def main():
             force_restart=dict(type="bool", default=False),
             restart_on_files=dict(type="list", elements="path", default=[]),
             hosts_dropin=dict(type="path", default="/etc/systemd/system/docker.service.d/dockerops-hosts.conf"),
+            only_hosts_dropin=dict(type="bool", default=False),
             timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,

@@ -61,6 +61,16 @@ options:
     description: Whether the images are saved before a move (C(docker_storage_keep_images)), for the space check.
     type: bool
     default: true
+  assess_risk:
+    description:
+      - Read what a move would leave behind (RV(at_risk)) and the room for the images when the host must move. The
+        install roles and site.yml, which only need the driver, turn it off.
+    type: bool
+    default: true
+  daemon_json:
+    description: The engine's daemon.json, read for its C(storage-driver) when no engine answers (RV(engine)).
+    type: path
+    default: /etc/docker/daemon.json
   migrate_with_losses:
     description:
       - Allow a move that leaves containers, volumes, user networks, digest-only images or swarm membership behind
@@ -85,11 +95,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 engine:
-  description: The running engine; C(answered) is false when none answers.
+  description:
+    - The running engine; C(answered) is false when none answers.
+    - C(configured_driver) is what the host is set up for when no engine answers - daemon.json's C(storage-driver),
+      else C(devicemapper) when the data root holds devicemapper data; null otherwise.
   returned: always
   type: dict
   sample: {answered: true, version: "20.10.24+dfsg1", storage_driver: overlay2, backing_filesystem: extfs,
-           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true, image_store: graphdriver}
+           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true, image_store: graphdriver,
+           configured_driver: null}
 decision:
   description:
     - What docker_storage does here. C(wanted) is the driver the host runs afterwards, C(healthy) whether what runs
@@ -114,7 +128,8 @@ at_risk:
   description:
     - When the host must move - what stays behind in the old data root - C(containers) (name and state),
       C(volumes), C(networks) (user networks), C(digest_only_images), C(swarm) (the node state, null when not in
-      a swarm), C(losses) (one line per kind), C(images_bytes) and C(work_dir_free_bytes). Empty otherwise.
+      a swarm), C(losses) (one line per kind), C(images_bytes), C(work_dir_free_bytes) and
+      C(work_dir_on_data_root_fs). Empty otherwise.
   returned: always
   type: dict
   sample: {containers: [{name: web, state: running}], volumes: [pgdata], networks: [backend], digest_only_images: [],
@@ -197,14 +212,37 @@ def listing(module, docker, *args):
         module.fail_json(msg="%s gave output that is not JSON lines: %s" % (" ".join(argv), e))
 
 
-def free_bytes(path):
+def _existing(path):
     while path and not os.path.exists(path):
         path = os.path.dirname(path)
+    return path or "/"
+
+
+def free_bytes(path):
     try:
-        st = os.statvfs(path or "/")
+        st = os.statvfs(_existing(path))
     except OSError:
         return None
     return st.f_bavail * st.f_frsize
+
+
+def same_file_system(a, b):
+    try:
+        return os.stat(_existing(a)).st_dev == os.stat(_existing(b)).st_dev
+    except OSError:
+        return True
+
+
+def configured_driver(module, data_root):
+    """What a host whose engine does not answer is set up for: daemon.json's storage-driver, or devicemapper data."""
+    try:
+        with open(module.params["daemon_json"]) as f:
+            config = json.load(f)
+        if isinstance(config, dict) and config.get("storage-driver"):
+            return config["storage-driver"]
+    except (IOError, OSError, ValueError):
+        pass
+    return "devicemapper" if os.path.isdir(os.path.join(data_root, "devicemapper")) else None
 
 
 def risk_of_moving(module, info, data_root):
@@ -218,6 +256,7 @@ def risk_of_moving(module, info, data_root):
     images = [r for r in listing(module, docker, "system", "df") if r.get("Type") == "Images"]
     risk["images_bytes"] = storage.parse_size(images[0].get("Size")) if images else None
     risk["work_dir_free_bytes"] = free_bytes(module.params["work_dir"])
+    risk["work_dir_on_data_root_fs"] = same_file_system(module.params["work_dir"], data_root)
     return risk
 
 
@@ -229,6 +268,8 @@ def main():
                                               containerd_store=dict(type="bool"),
                                               work_dir=dict(type="path", default="/var/lib/dockerops-storage"),
                                               keep_images=dict(type="bool", default=True),
+                                              assess_risk=dict(type="bool", default=True),
+                                              daemon_json=dict(type="path", default="/etc/docker/daemon.json"),
                                               migrate_with_losses=dict(type="bool", default=False)),
                            supports_check_mode=True)
     info = docker_info(module)
@@ -241,7 +282,8 @@ def main():
                   supports_d_type={"true": True, "false": False}.get(status.get("Supports d_type")),
                   data_root=data_root,
                   has_devicemapper=storage.engine_has_devicemapper(version) if version else None,
-                  image_store=storage.image_store(info))
+                  image_store=storage.image_store(info),
+                  configured_driver=None if info is not None else configured_driver(module, data_root))
 
     dm = {}
     if driver == "devicemapper":
@@ -265,12 +307,12 @@ def main():
                               containerd_store=module.params["containerd_store"])
     risk = {}
     decision["refusal"] = None
-    if decision["migrate"] and info is not None:
+    if decision["migrate"] and info is not None and module.params["assess_risk"]:
         risk = risk_of_moving(module, info, data_root)
         refusal = storage.migration_refusal(risk["losses"], data_root, module.params["migrate_with_losses"])
         if not refusal and module.params["keep_images"]:
             refusal = storage.space_refusal(risk["images_bytes"], risk["work_dir_free_bytes"],
-                                            module.params["work_dir"])
+                                            module.params["work_dir"], risk["work_dir_on_data_root_fs"])
         decision["refusal"] = refusal or None
     module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2, decision=decision,
                      at_risk=risk)

@@ -418,7 +418,9 @@ class ThinPool(object):
         for path in paths:
             try:
                 with open(path) as f:
-                    config = json.load(f)
+                    text = f.read()
+                # dockerd takes an empty daemon.json as no settings.
+                config = json.loads(text) if text.strip() else {}
             except (IOError, OSError, ValueError) as e:
                 self.fail("engine_configs: could not read %s (%s), so whether it names %s is unknown; nothing was "
                           "removed" % (path, to_native(e), self.device))

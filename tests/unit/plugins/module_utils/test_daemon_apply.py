@@ -175,8 +175,22 @@ def test_the_drop_in_for_hosts():
 
 
 def test_hosts_without_a_local_socket_is_refused():
-    with pytest.raises(da.DaemonApplyError, match=r"hosts \(tcp://10.0.0.5:2376\) has no local socket"):
+    with pytest.raises(da.DaemonApplyError, match=r"hosts \(tcp://10.0.0.5:2376\) does not listen on the default"):
         da.hosts_dropin({"hosts": ["tcp://10.0.0.5:2376"]}, "/usr/bin/dockerd -H fd://")
+    # Another unix socket is not the one the CLI and docker.socket use.
+    with pytest.raises(da.DaemonApplyError, match="does not listen on the default socket"):
+        da.hosts_dropin({"hosts": ["unix:///run/alt.sock", "tcp://127.0.0.1:2376"]}, "/usr/bin/dockerd -H fd://")
+    for local in ("unix:///var/run/docker.sock", "unix:///run/docker.sock", "fd://"):
+        assert da.hosts_dropin({"hosts": [local]}, "/usr/bin/dockerd -H fd://")
+
+
+def test_a_later_drop_in_that_sets_exec_start_is_refused():
+    override = "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H fd:// --debug\n"
+    assert da.sets_exec_start(override) and not da.sets_exec_start("[Service]\nEnvironment=A=1\n")
+    assert not da.sets_exec_start("[Unit]\nExecStart=/bin/x\n")
+    with pytest.raises(da.DaemonApplyError, match="override.conf sets ExecStart after the drop-in"):
+        da.hosts_dropin({"hosts": ["fd://"]}, "/usr/bin/dockerd -H fd://",
+                        later=["/etc/systemd/system/docker.service.d/override.conf"])
 
 
 def test_hosts_on_a_unit_without_exec_start_is_refused():

@@ -266,3 +266,34 @@ def test_nothing_at_risk_nothing_refused():
                                                    (None, 1, False), (19070000, None, False)])
 def test_space_for_the_archive(images, free, refused):
     assert bool(storage.space_refusal(images, free, "/var/lib/dockerops-storage")) is refused
+
+
+
+@pytest.mark.parametrize("target", ["5:28.5.2-1~debian.12~bookworm", "3:28.5.2-1.el9", "5:25.0.0-1~ubuntu.22.04~jammy"])
+def test_an_exact_pin_with_an_epoch_is_read_past_its_epoch(target):
+    # apt and rpm versions carry an epoch before ":"; it is not the engine's major version.
+    assert storage.version_tuple(target)[0] in (25, 28)
+    _i, eng = engine("devicemapper-loop-20.10")
+    assert storage.upgrade_refusal(eng, target, None).startswith(target.join(["version=", " would install"]))
+
+
+def test_an_engine_that_does_not_answer_is_judged_by_its_configured_driver():
+    down = {"answered": False, "storage_driver": None, "configured_driver": "devicemapper", "version": None}
+    assert "version unknown" in storage.upgrade_refusal(down, "28.5.2", None)
+    assert storage.upgrade_refusal(dict(down, configured_driver="overlay2"), "28.5.2", None) == ""
+    assert storage.upgrade_refusal(dict(down, configured_driver=None), "28.5.2", None) == ""
+
+
+def test_space_on_the_data_root_s_file_system_counts_the_load_too():
+    assert storage.space_refusal(19070000, 90 * 10 ** 6, "/w") == ""
+    assert storage.space_refusal(19070000, 90 * 10 ** 6, "/w", shares_data_root=True).startswith(
+        "Saving the images before the move needs about 107 MB in /w")
+
+
+def test_the_20_10_cli_s_own_rows_are_read_too():
+    # Debian 12's CLI 20.10 prints no Platform field, but Names and State, which is all at_risk reads.
+    containers = listing("ps-a-20.10-cli20.10")
+    risk = storage.at_risk(containers, [], [], listing("images-digests-20.10-cli20.10"), "inactive")
+    assert len(risk["containers"]) == len(containers) > 0
+    assert all(c["name"] and c["state"] in ("running", "exited", "created") for c in risk["containers"])
+    assert risk["digest_only_images"] == []  # no image pulled by digest on the engine then

@@ -140,4 +140,21 @@ def test_hosts_would_write_the_drop_in_that_takes_fd_out(run, tmp_path):
 def test_hosts_without_a_local_socket_is_refused_before_anything(run, tmp_path):
     kind, res = run({"hosts": ["tcp://10.0.0.5:2376"], "tlsverify": True, "tlscacert": "/c", "tlscert": "/c",
                      "tlskey": "/k"}, current={}, hosts_dropin=str(tmp_path / "h.conf"))
-    assert kind == "Fail" and "has no local socket" in res["msg"]
+    assert kind == "Fail" and "does not listen on the default socket" in res["msg"]
+
+
+def test_only_the_drop_in_after_a_package_change(run, tmp_path):
+    # docker.io's drop-in (/usr/sbin/dockerd ... $DOCKER_OPTS) on a host whose unit is now Docker CE's: the drop-in
+    # is rebuilt from the unit, daemon.json untouched, nothing restarted (check mode: nothing written either).
+    fragment = tmp_path / "docker.service"
+    fragment.write_text("[Service]\nExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n")
+    dropin = tmp_path / "dockerops-hosts.conf"
+    stale = "[Service]\nExecStart=\nExecStart=/usr/sbin/dockerd --containerd=/run/containerd/containerd.sock $DOCKER_OPTS\n"
+    dropin.write_text(stale)
+    run.answers["units"] = "FragmentPath=%s\nDropInPaths=%s\n" % (fragment, dropin)
+    hosts = {"hosts": ["fd://", "tcp://127.0.0.1:2375"]}
+    kind, res = run({}, current=hosts, hosts_dropin=str(dropin), only_hosts_dropin=True)
+    assert kind == "Exit" and res["changed"] and res["hosts_dropin"] == "written"
+    assert res["diff"]["after"].endswith("ExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock\n")
+    assert dropin.read_text() == stale and json.loads((tmp_path / "daemon.json").read_text()) == hosts
+    assert not any(c[1:2] == ["info"] for c in run.calls)  # the engine is not even asked

@@ -141,19 +141,31 @@ def test_a_move_that_loses_what_the_engine_has_is_refused_listing_it(host, monke
     assert [c[0] for c in host["calls"]] == ["ps", "volume", "network", "images", "system"]
 
     # Allowed: no refusal (the room for the archive is there: 19.07 MB of images).
+    monkeypatch.setattr(mod, "same_file_system", lambda a, b: False)
     kind, res = run_main(mod.main, {"work_dir": str(tmp_path), "migrate_with_losses": True})
     assert res["decision"]["refusal"] is None and res["at_risk"]["images_bytes"] == 19070000
+
+    # The install roles only need the driver: no listing.
+    host["calls"].clear()
+    kind, res2 = run_main(mod.main, {"work_dir": str(tmp_path), "assess_risk": False})
+    assert res2["at_risk"] == {} and res2["decision"]["refusal"] is None and host["calls"] == []
 
 
 def test_a_move_without_room_for_the_images_is_refused(host, monkeypatch, tmp_path):
     host["info"] = load("devicemapper-loop-20.10")
     monkeypatch.setattr(mod.storage, "loop_file", lambda p: dict(path=p, exists=True, apparent_bytes=1, allocated_bytes=1))
     monkeypatch.setattr(mod, "free_bytes", lambda path: 50 * 10 ** 6)
+    monkeypatch.setattr(mod, "same_file_system", lambda a, b: False)
     kind, res = run_main(mod.main, {"work_dir": str(tmp_path)})
     assert res["at_risk"]["losses"] == []
-    assert res["decision"]["refusal"].startswith("Saving the images before the move needs about 88 MB in %s (the "
-                                                 "images' 19 MB from docker system df, plus 10%% and 64 MB), and 50 MB "
-                                                 "are free there" % tmp_path)
+    assert res["decision"]["refusal"].startswith("Saving the images before the move needs about 88 MB in " + str(tmp_path)
+                                                 + " (the images' 19 MB from docker system df, plus 10%, plus 64 MB), "
+                                                 "and 50 MB are free there")
+    # On the data root's file system the loaded images come on top of the archive: 2.1 times the images.
+    monkeypatch.setattr(mod, "same_file_system", lambda a, b: True)
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path)})
+    assert res["decision"]["refusal"].startswith("Saving the images before the move needs about 107 MB")
+    assert "times 2.1: the archive and the loaded images share the data root's file system" in res["decision"]["refusal"]
     # Not keeping the images: nothing to save, no refusal.
     kind, res = run_main(mod.main, {"work_dir": str(tmp_path), "keep_images": False})
     assert res["decision"]["refusal"] is None
@@ -163,3 +175,16 @@ def test_a_healthy_host_is_not_listed(host):
     host["info"] = load("overlay2-20.10")
     kind, res = run_main(mod.main, {})
     assert res["at_risk"] == {} and res["decision"]["refusal"] is None and host["calls"] == []
+
+
+def test_an_engine_that_does_not_answer_is_judged_by_its_configuration(host, tmp_path):
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text('{"storage-driver": "devicemapper"}')
+    kind, res = run_main(mod.main, {"daemon_json": str(daemon), "data_root": str(tmp_path / "root")})
+    assert res["engine"]["answered"] is False and res["engine"]["configured_driver"] == "devicemapper"
+    # No daemon.json, but devicemapper data in the data root.
+    (tmp_path / "root" / "devicemapper").mkdir(parents=True)
+    kind, res = run_main(mod.main, {"daemon_json": str(tmp_path / "none.json"), "data_root": str(tmp_path / "root")})
+    assert res["engine"]["configured_driver"] == "devicemapper"
+    kind, res = run_main(mod.main, {"daemon_json": str(tmp_path / "none.json"), "data_root": str(tmp_path / "x")})
+    assert res["engine"]["configured_driver"] is None

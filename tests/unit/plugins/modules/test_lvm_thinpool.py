@@ -403,3 +403,11 @@ def test_absent_refuses_when_a_daemon_json_cannot_be_read(lvm, tmp_path):
     daemon.write_text("{broken")
     kind, res = run({"state": "absent", "engine_configs": [str(daemon)]})
     assert kind == "Fail" and "could not read %s" % daemon in res["msg"] and changing(lvm) == []
+
+
+def test_absent_takes_an_empty_daemon_json_as_no_settings(lvm, tmp_path):
+    lvm.ready_pool()
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text("\n")
+    kind, res = run({"state": "absent", "engine_configs": [str(daemon)]})
+    assert kind == "Exit" and changing(lvm) == ["lvremove --yes docker/thinpool"]
