@@ -169,26 +169,36 @@ HOSTS_DROPIN_HEADER = ("# Written by dockerops.host (docker_daemon_config): daem
 LOCAL_SOCKETS = ("unix:///var/run/docker.sock", "unix:///run/docker.sock", "fd://")
 
 
+def _service_entries(text):
+    """(key, value) of each setting in the [Service] section of a unit file or drop-in text, in order.
+
+    Backslash-newline continues a line; comments (# and ;) and other sections are skipped.
+    """
+    section = None
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        key, sep, value = line.partition("=")
+        if section == "Service" and sep:
+            yield key.strip(), value.strip()
+
+
 def unit_exec_start(texts):
     """The ExecStart= command line systemd runs, from the unit file and its drop-ins, in systemd's order.
 
     texts: the unit file first, then its drop-ins in the order systemctl show lists them (DropInPaths). An empty
     ExecStart= clears the earlier ones; a service runs one ExecStart (Type=notify), so the last one wins.
-    Backslash-newline continues a line. Returns None when no ExecStart is set.
+    Returns None when no ExecStart is set.
     """
     command = None
     for text in texts:
-        section = None
-        for line in re.sub(r"\\\n", " ", text).splitlines():
-            line = line.strip()
-            if not line or line[0] in "#;":
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                section = line[1:-1]
-                continue
-            key, sep, value = line.partition("=")
-            if section == "Service" and sep and key.strip() == "ExecStart":
-                command = value.strip() or None
+        for key, value in _service_entries(text):
+            if key == "ExecStart":
+                command = value or None
     return command
 
 
@@ -225,14 +235,7 @@ def exec_start_without_hosts(command):
 
 def sets_exec_start(text):
     """Whether a unit file or drop-in text sets (or clears) ExecStart in its [Service] section."""
-    section = None
-    for line in re.sub(r"\\\n", " ", text).splitlines():
-        line = line.strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        elif section == "Service" and line.partition("=")[0].strip() == "ExecStart" and "=" in line:
-            return True
-    return False
+    return any(key == "ExecStart" for key, _value in _service_entries(text))
 
 
 def hosts_dropin(config, exec_start, unit="docker.service", later=()):

@@ -378,6 +378,11 @@ class Transaction(object):
                                            later=later)
         return wanted.encode("utf-8") if wanted is not None else None
 
+    def dropin_diff(self):
+        return dict(before_header=self.dropin, after_header=self.dropin,
+                    before=(self.dropin_before or b"").decode("utf-8", "replace"),
+                    after=(self.dropin_after or b"").decode("utf-8"))
+
     def read_dropin(self):
         if not os.path.exists(self.dropin):
             return None
@@ -457,9 +462,7 @@ class Transaction(object):
             return self.result
         self.result.update(changed=True, hosts_dropin="written" if self.dropin_after is not None else "removed")
         if module._diff:
-            self.result["diff"] = dict(before_header=self.dropin, after_header=self.dropin,
-                                       before=(self.dropin_before or b"").decode("utf-8", "replace"),
-                                       after=(self.dropin_after or b"").decode("utf-8"))
+            self.result["diff"] = self.dropin_diff()
         if not module.check_mode:
             if self.dropin_after is None:
                 os.unlink(self.dropin)
@@ -548,9 +551,7 @@ class Transaction(object):
             diffs.append(dict(before_header=self.path, after_header=self.path,
                               before=(previous_text or b"").decode("utf-8", "replace"), after=text.decode("utf-8")))
         if module._diff and dropin_changes:
-            diffs.append(dict(before_header=self.dropin, after_header=self.dropin,
-                              before=(self.dropin_before or b"").decode("utf-8", "replace"),
-                              after=(self.dropin_after or b"").decode("utf-8")))
+            diffs.append(self.dropin_diff())
         if diffs:
             self.result["diff"] = diffs if len(diffs) > 1 else diffs[0]
         if answers:

@@ -186,10 +186,16 @@ def engine_version(module, info):
     return m.group(1) if rc == 0 and m else None
 
 
-def fs_of(module, path):
-    """(fstype, mountpoint) of the file system holding path (or its nearest existing parent)."""
+def _existing(path):
+    """path, or its nearest parent that exists."""
     while path and not os.path.exists(path):
         path = os.path.dirname(path)
+    return path or "/"
+
+
+def fs_of(module, path):
+    """(fstype, mountpoint) of the file system holding path (or its nearest existing parent)."""
+    path = _existing(path)
     findmnt = module.get_bin_path("findmnt")
     if not findmnt:
         return None, None
@@ -210,12 +216,6 @@ def listing(module, docker, *args):
         return storage.json_lines(out)
     except ValueError as e:
         module.fail_json(msg="%s gave output that is not JSON lines: %s" % (" ".join(argv), e))
-
-
-def _existing(path):
-    while path and not os.path.exists(path):
-        path = os.path.dirname(path)
-    return path or "/"
 
 
 def free_bytes(path):

@@ -226,7 +226,8 @@ class ThinPool(object):
         p = module.params
         self.vg, self.pool = p["vg"], p["pool"]
         self.meta = p["pool"] + "meta"
-        self.device = "/dev/mapper/" + lvmlib.dm_name(self.vg, self.pool)
+        self.dm_name = lvmlib.dm_name(self.vg, self.pool)  # docker info's Pool Name, dm.thinpooldev's basename
+        self.device = "/dev/mapper/" + self.dm_name
         self.profile = p["profile"] or "%s-%s" % (self.vg, self.pool)
         self.profile_path = os.path.join(PROFILE_DIR, self.profile + ".profile")
         self.commands, self.warnings = [], []
@@ -414,7 +415,6 @@ class ThinPool(object):
             elif os.path.exists(path):
                 paths.append(path)
         found = []
-        mine = lvmlib.dm_name(self.vg, self.pool)
         for path in paths:
             try:
                 with open(path) as f:
@@ -427,7 +427,7 @@ class ThinPool(object):
             opts = config.get("storage-opts") if isinstance(config, dict) else None
             for opt in opts if isinstance(opts, list) else []:
                 key, _sep, value = str(opt).partition("=")
-                if key.strip() == "dm.thinpooldev" and os.path.basename(value.strip()) == mine:
+                if key.strip() == "dm.thinpooldev" and os.path.basename(value.strip()) == self.dm_name:
                     found.append((path, opt))
         return found
 
@@ -441,7 +441,7 @@ class ThinPool(object):
                       "Move the engine off devicemapper first (dockerops.host.docker_storage), then remove the pool."
                       % (self.vg, self.pool, "; ".join("%s (%s)" % (path, opt) for path, opt in named)))
         in_use = self.engine_pool()
-        if in_use == lvmlib.dm_name(self.vg, self.pool):
+        if in_use == self.dm_name:
             self.fail("the running Docker engine uses %s/%s (Pool Name %s): move it off devicemapper first"
                       % (self.vg, self.pool, in_use))
         attr = before["pool"].get("lv_attr", "")
