@@ -189,7 +189,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import _files, daemon_apply, daemon_config
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, daemon_apply, daemon_config
 
 NETDB = "network/files/local-kv.db"
 
@@ -204,16 +204,7 @@ class Engine(object):
 
     def info(self):
         """docker info as a dict when a server version comes back, else None (20.10 exits 0 with ServerErrors)."""
-        if not self.docker:
-            return None
-        rc, out, _err = self.module.run_command([self.docker, "info", "--format", "{{json .}}"])
-        if rc != 0:
-            return None
-        try:
-            info = json.loads(out)
-        except ValueError:
-            return None
-        return info if info.get("ServerVersion") else None
+        return _docker_engine.info(self.module, self.docker)[0]
 
     def running(self):
         rc, out, _err = self.module.run_command([self.docker, "ps", "--format", "{{.Names}}"])

@@ -193,7 +193,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import _files, lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
 # Every logical volume this module creates carries it: a volume without it is not this module's to convert.
@@ -392,19 +392,11 @@ class ThinPool(object):
 
     # -- absent ---------------------------------------------------------
     def engine_pool(self):
-        docker = self.m.get_bin_path("docker")
-        if not docker:
+        """The devicemapper pool the running engine uses, None when no engine answers or it is on another driver."""
+        info = _docker_engine.info(self.m)[0]
+        if not info or info.get("Driver") != "devicemapper":
             return None
-        rc, out, dummy = self.m.run_command([docker, "info", "--format", "{{.Driver}} {{json .DriverStatus}}"])
-        if rc != 0:
-            return None
-        driver, dummy, status = out.strip().partition(" ")
-        if driver != "devicemapper":
-            return None
-        try:
-            return dict(status_pair for status_pair in json.loads(status)).get("Pool Name")
-        except (ValueError, TypeError):
-            return None
+        return _docker_engine.driver_status(info).get("Pool Name")
 
     def configs_naming_pool(self):
         """(path, value) of every dm.thinpooldev in engine_configs that names this pool."""

@@ -121,29 +121,20 @@ engine_answered:
   sample: true
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockerops.host.plugins.module_utils import sysctl
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, sysctl
 
 # docker info's words for the kernel settings it depends on.
 DOCKER_WARNING_WORDS = ("bridge-nf-call", "IPv4 forwarding", "ip_forward")
 
 
 def docker_info_warnings(module):
-    docker = module.get_bin_path("docker")
-    if not docker:
+    """(engine answered, its docker info warnings about the kernel settings docker depends on)."""
+    info = _docker_engine.info(module)[0]
+    if info is None:
         return False, []
-    rc, out, err = module.run_command([docker, "info", "--format", "{{json .Warnings}}"],
-                                      environ_update={"LANG": "C"})
-    if rc != 0:
-        return False, []
-    try:
-        warnings = json.loads(out) or []
-    except ValueError:
-        return True, []
-    return True, [w for w in warnings if any(word in w for word in DOCKER_WARNING_WORDS)]
+    return True, [w for w in info.get("Warnings") or [] if any(word in w for word in DOCKER_WARNING_WORDS)]
 
 
 def main():

@@ -1,5 +1,7 @@
-"""Run a module's main() in-process: arguments in, exit_json/fail_json results out."""
+"""Run a module's main() in-process: arguments in, exit_json/fail_json results out; the recorded docker info
+outputs the module tests share (tests/unit/fixtures/docker_info/README.md says how each was recorded)."""
 import json
+import os
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
@@ -36,3 +38,16 @@ def run_main(main, args):
         except (Exit, Fail) as e:
             return type(e).__name__, e.args[0]
     raise AssertionError("module neither exited nor failed")
+
+
+DOCKER_INFO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "docker_info")
+
+
+def recorded_info(name):
+    with open(os.path.join(DOCKER_INFO, name)) as f:
+        return f.read()
+
+
+# docker info of the 28.2 CLI with no engine (rc, stdout, stderr), recorded.
+ENGINE_DOWN_28 = tuple([int(recorded_info("engine-down-28.2-cli.rc"))]
+                       + [recorded_info("engine-down-28.2-cli." + ext) for ext in ("stdout", "stderr")])

@@ -8,7 +8,8 @@ from ansible.module_utils import basic
 from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
 from ansible_collections.dockerops.host.plugins.modules import lvm_thinpool
 
-from harness import patch_exits, run_main
+from harness import ENGINE_DOWN_28 as ENGINE_DOWN, patch_exits, run_main, recorded_info as recorded
+
 
 class FakeLvm(object):
     """Just enough LVM: PVs, one VG per name, LVs; commands mutate it as lvm2 would."""
@@ -21,7 +22,7 @@ class FakeLvm(object):
         self.mounts = {}       # device -> [mountpoint]
         self.parts = {}        # device -> [partition]
         self.calls = []
-        self.engine = None     # docker info answer
+        self.engine = None     # docker info answer: a recorded docker info (tests/unit/fixtures/docker_info)
 
     def lv_row(self, vg, name, lv):
         return dict(lv_name=name, vg_name=vg, lv_attr=lv.get("attr", "twi-a-tz--"), segtype=lv["segtype"],
@@ -31,6 +32,8 @@ class FakeLvm(object):
                     lv_tags=",".join(lv.get("tags", [])))
 
     def __call__(self, module, argv, **kw):
+        if os.path.basename(argv[0]) == "timeout":  # docker info runs under timeout(1)
+            argv = argv[2:]
         cmd = os.path.basename(argv[0])
         args = argv[1:]
         self.calls.append(" ".join([cmd] + args))
@@ -79,7 +82,7 @@ class FakeLvm(object):
             vg, pool = args[-1].split("/")
             del self.lvs[(vg, pool)]
         elif cmd == "docker":
-            return (0, self.engine, "") if self.engine else (1, "", "Cannot connect")
+            return (0, self.engine, "") if self.engine else ENGINE_DOWN
         return 0, "", ""
 
     def ready_pool(self, vg="docker", dev="/dev/vdb", **extra):
@@ -247,7 +250,7 @@ def test_a_new_device_extends_the_volume_group(lvm):
 
 def test_absent_refuses_while_the_engine_uses_the_pool(lvm):
     lvm.ready_pool()
-    lvm.engine = 'devicemapper [["Pool Name","docker-thinpool"],["Data file",""]]'
+    lvm.engine = recorded("devicemapper-direct-20.10.json")  # Pool Name docker-thinpool
     kind, res = run({"state": "absent"})
     assert kind == "Fail" and "the running Docker engine uses docker/thinpool" in res["msg"]
     assert changing(lvm) == []
@@ -368,8 +371,10 @@ def test_two_good_devices_one_volume_group(lvm):
 def test_dashes_are_doubled_in_the_device_name(lvm):
     kind, res = run({"vg": "docker-a", "pool": "thin-pool", "devices": ["/dev/vdb"]})
     assert kind == "Exit" and res["pool"]["device"] == "/dev/mapper/docker--a-thin--pool"
-    # The engine reports the pool by its device-mapper name.
-    lvm.engine = 'devicemapper [["Pool Name","docker--a-thin--pool"]]'
+    # The engine reports the pool by its device-mapper name: the recorded direct-lvm docker info, whose pool is
+    # docker/thinpool, with only its Pool Name changed to this pool's.
+    lvm.engine = recorded("devicemapper-direct-20.10.json").replace('"docker-thinpool"', '"docker--a-thin--pool"')
+    assert json.loads(lvm.engine)["DriverStatus"][0] == ["Pool Name", "docker--a-thin--pool"]
     kind, res = run({"vg": "docker-a", "pool": "thin-pool", "state": "absent", "engine_configs": []})
     assert kind == "Fail" and "the running Docker engine uses docker-a/thin-pool" in res["msg"]
 

@@ -1,12 +1,17 @@
 """The module around module_utils.sysctl: argument handling, docker warnings, fail_on_mismatch."""
-import json
+import os
 
 import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.dockerops.host.plugins.modules import sysctl_check
 
-from harness import Fail, patch_exits, patch_module_args, run_main
+from harness import (ENGINE_DOWN_28 as ENGINE_DOWN,
+                     Fail,
+                     patch_exits,
+                     patch_module_args,
+                     run_main,
+                     recorded_info as recorded)
 
 
 @pytest.fixture
@@ -20,7 +25,7 @@ def module(monkeypatch):
 
         def fake_run(self, argv, **kw):
             calls.append(argv)
-            return run_command or (1, "", "Cannot connect to the Docker daemon")
+            return run_command or ENGINE_DOWN
         monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
         kind, result = run_main(sysctl_check.main, args)
         return kind, result, calls
@@ -56,13 +61,24 @@ def test_mismatch_without_fail_on_mismatch_only_reports(module):
     assert kind == "Exit" and res["failed_parameters"] == ["net.bridge.bridge-nf-call-iptables"]
 
 
-def test_docker_warnings_are_filtered_to_kernel_ones(module):
-    warnings = ["WARNING: bridge-nf-call-iptables is disabled", "WARNING: No swap limit support",
-                "WARNING: IPv4 forwarding is disabled"]
-    kind, res, calls = module({"parameters": {"net.ipv4.ip_forward": 1}}, OK, (0, json.dumps(warnings), ""))
-    assert calls == [["/usr/bin/docker", "info", "--format", "{{json .Warnings}}"]]
-    assert res["engine_answered"] is True
-    assert res["docker_warnings"] == [warnings[0], warnings[2]]
+def test_docker_warnings_are_filtered_to_kernel_ones(module, monkeypatch):
+    # Recorded on a loop-lvm engine: two warnings, neither about the kernel settings.
+    answer = (0, recorded("devicemapper-loop-20.10.json"), "")
+    kind, res, calls = module({"parameters": {"net.ipv4.ip_forward": 1}}, OK, answer)
+    assert calls == [["/usr/bin/timeout", "30", "/usr/bin/docker", "info", "--format", "{{json .}}"]]
+    assert res["engine_answered"] is True and res["docker_warnings"] == []
+    # The filter keeps a warning that names one of the words (no recorded engine warned about the kernel).
+    monkeypatch.setattr(sysctl_check, "DOCKER_WARNING_WORDS", ("loopback devices",))
+    kind, res, calls = module({"parameters": {"net.ipv4.ip_forward": 1}}, OK, answer)
+    assert [w.split("\n")[0] for w in res["docker_warnings"]] == [
+        "WARNING: devicemapper: usage of loopback devices is strongly discouraged for production use."]
+
+
+def test_an_engine_20_10_that_is_down_did_not_answer(module):
+    # The 20.10 CLI with no engine exits 0 with only ServerErrors (fixtures README).
+    kind, res, calls = module({"parameters": {"net.ipv4.ip_forward": 1}}, OK,
+                              (0, recorded("engine-down-20.10.json"), ""))
+    assert res["engine_answered"] is False and res["docker_warnings"] == []
 
 
 def test_docker_warnings_off_runs_nothing(module):
