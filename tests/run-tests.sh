@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit tools build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:site_preflight molecule:engine28)
+ALL=(lint unit tools build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
 SUITES=("${@:-${ALL[@]}}")
 passed=0; failed=0; failures=()
 mkdir -p tests/output

@@ -2,7 +2,7 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: the one way the collection's modules write a file on the host.
+"""Private: the one way the collection's modules write a file on the host (and read one that may be absent).
 
 Atomic (a temporary file in the same directory, then rename), owned by root
 with the mode given, whatever the file had before (atomic_move keeps an
@@ -30,6 +30,8 @@ def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
         fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=directory)
         with os.fdopen(fd, "wb") as f:
             f.write(content)
+            f.flush()
+            os.fsync(f.fileno())  # a power cut leaves the old file or the new one, never an empty one
         os.chmod(tmp, mode)
         os.chown(tmp, 0, 0)
     except (IOError, OSError) as e:
@@ -39,3 +41,12 @@ def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
     module.atomic_move(tmp, path)
     os.chmod(path, mode)
     os.chown(path, 0, 0)
+
+
+def read_text(path):
+    """path's text, or "" when it cannot be read (absent, or not readable)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except (IOError, OSError):
+        return ""

@@ -142,23 +142,32 @@ def _options(wanted, pool_name):
     return {}
 
 
-def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, containerd_store=None):
+def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, containerd_store=None, resume=None):
     """What docker_storage does on this host, and why.
 
-    engine: docker_storage_facts' engine dict (answered, storage_driver, image_store, has_devicemapper, version);
+    engine: docker_storage_facts' engine dict (answered, installed, error, storage_driver, image_store,
+    has_devicemapper, version);
     devicemapper: its devicemapper dict (empty unless the engine runs devicemapper);
     overlay2_supported: whether the kernel and file system take the overlay driver;
     setting: docker_storage_driver (auto, overlay2 or devicemapper);
     pool: the direct-lvm pool's device-mapper name the role manages (vg-pool);
     containerd_store: the image store asked for in the daemon configuration
-    (features.containerd-snapshotter), None when not asked (the engine's own choice stays).
+    (features.containerd-snapshotter), None when not asked (the engine's own choice stays);
+    resume: the open migration record (docker_storage_migrate's: from, to, moved), None when there is none.
+    An unfinished move goes on to the driver it recorded, also with the engine stopped by it; a
+    docker_storage_driver that now asks for another is an error.
 
     Healthy: overlay2, overlayfs (containerd image store), devicemapper on a
     direct-lvm pool. `auto` moves only a loop-lvm host; an explicit setting
     moves a host whose driver (or devicemapper pool) differs. An engine that did
-    not answer with a driver is never moved.
+    not answer with a driver is never moved; one that is installed but does not
+    answer is an error (the role stops, naming why).
 
-    Returns dict(wanted, healthy, migrate, reason, error, manage_pool, image_store, daemon_options)."""
+    Returns dict(wanted, healthy, migrate, reason, error, manage_pool, pool, image_store, daemon_options,
+    resume, storage_first): pool is the device-mapper name of the pool the daemon options name (None without);
+    storage_first whether site.yml runs docker_storage before the install roles (a devicemapper host that moves,
+    which Engine 25 and later cannot start, or an unfinished move, whose engine must not be started on an
+    emptied data root)."""
     engine = engine or {}
     dm = devicemapper or {}
     driver = engine.get("storage_driver") if engine.get("answered") else None
@@ -212,8 +221,16 @@ def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, 
         why += "; the image store changes to %s with the daemon configuration (images are not carried over)" % (
             "containerd" if store else "the graph driver")
 
+    if resume:
+        return _resume(resume, wanted, setting, healthy, why_now, pool, current_pool, store)
+
     error = None
-    if wanted == "none":
+    if driver is None and engine.get("installed"):
+        # Engine 20.10's CLI even exits 0 when none answers: unknown is never "must move".
+        error = ("Docker Engine %s is installed but does not answer%s: its storage cannot be read, so nothing is "
+                 "decided or moved. Start it (systemctl start docker) and run again"
+                 % (engine.get("version") or "", " (%s)" % engine["error"] if engine.get("error") else ""))
+    elif wanted == "none":
         error = ("Neither storage driver can work: overlay2 is not supported and Docker Engine %s no longer has "
                  "devicemapper (removed in 25.0)" % engine.get("version"))
     elif wanted in OVERLAY_FAMILY and not overlay2_supported and (migrate or setting != "auto"):
@@ -230,9 +247,35 @@ def decide(engine, devicemapper, overlay2_supported, setting="auto", pool=None, 
         options = _options(wanted, pool_name)
     else:
         options = {}  # a driver auto leaves alone: its configuration stays the owner's
-    return dict(wanted=wanted, healthy=healthy, migrate=bool(migrate) and error is None,
+    migrate = bool(migrate) and error is None
+    return dict(wanted=wanted, healthy=healthy, migrate=migrate,
                 reason="%s: %s" % (why_now, why), error=error, manage_pool=manage_pool,
-                image_store="containerd" if store else "graphdriver", daemon_options=options)
+                pool=pool_name if options.get("storage-opts") else None,
+                image_store="containerd" if store else "graphdriver", daemon_options=options, resume=False,
+                storage_first=migrate and driver == "devicemapper")
+
+
+def _resume(record, wanted, setting, healthy, why_now, pool, current_pool, store):
+    """decide() for a host with an unfinished move: it goes on to record["to"]."""
+    to = record.get("to")
+    error = None
+    if not to:
+        error = "The migration record names no driver to move to: abandon the move as the docker_storage README says"
+    elif setting != "auto" and wanted != to:
+        error = ("An unfinished move to %s is recorded (docker_storage_work_dir/migration.json), and "
+                 "docker_storage_driver=%s asks for %s: finish the move (docker_storage_driver: auto, or the driver "
+                 "it recorded) or abandon it as the docker_storage README says" % (to, setting, wanted))
+    to = to or wanted
+    manage_pool = to == "devicemapper"
+    pool_name = pool if manage_pool else current_pool
+    options = _options(to, pool_name) if to in OVERLAY_FAMILY or (to == "devicemapper" and pool_name) else {}
+    return dict(wanted=to, healthy=healthy, migrate=error is None,
+                reason="%s: resuming the move from %s to %s%s" % (
+                    why_now, record.get("from"), to, " (the old data root is moved aside already)"
+                    if record.get("moved") else ""),
+                error=error, manage_pool=manage_pool, pool=pool_name if options.get("storage-opts") else None,
+                image_store="containerd" if store else "graphdriver", daemon_options=options, resume=True,
+                storage_first=error is None)
 
 
 def upgrade_refusal(engine, target, installed=None, varname="version"):
@@ -279,7 +322,8 @@ def json_lines(text):
 
 
 def at_risk(containers, volumes, networks, images, swarm_state):
-    """What the migration does not carry into the new data root, from the docker CLI's listings.
+    """What a move touches, from the docker CLI's listings (migration_losses: what it loses; migration_carried:
+    what it carries over).
 
     containers: docker ps -a rows; volumes: docker volume ls rows; networks: docker network ls rows; images:
     docker images --digests rows; swarm_state: docker info's Swarm.LocalNodeState.
@@ -296,36 +340,45 @@ def at_risk(containers, volumes, networks, images, swarm_state):
 
 
 def migration_losses(risk):
-    """One line per kind of thing the migration would leave behind in the old data root."""
+    """One line per kind of thing a move loses: containers (their writable layers belong to the old driver) and
+    swarm membership stay in the old data root."""
     losses = []
     if risk.get("containers"):
         losses.append("%d container(s), which do not come back: %s" % (
             len(risk["containers"]), ", ".join("%s (%s)" % (c["name"], c["state"]) for c in risk["containers"])))
-    volumes = risk.get("volumes") or []
-    if volumes:
-        named = [v for v in volumes if not _ANONYMOUS_VOLUME.match(v or "")]
-        anonymous = len(volumes) - len(named)
-        shown = named + (["%d anonymous" % anonymous] if anonymous else [])
-        losses.append("%d volume(s) with their data: %s" % (len(volumes), ", ".join(shown)))
-    if risk.get("networks"):
-        losses.append("%d user network(s): %s" % (len(risk["networks"]), ", ".join(risk["networks"])))
-    if risk.get("digest_only_images"):
-        losses.append("%d image(s) referenced only by digest (the migration keeps tagged images): %s" % (
-            len(risk["digest_only_images"]), ", ".join(risk["digest_only_images"])))
     if risk.get("swarm"):
         losses.append("swarm membership (node state %s)" % risk["swarm"])
     return losses
 
 
-def migration_refusal(losses, data_root, allowed=False, varname="docker_storage_migrate_with_losses"):
-    """Why a migration is refused (what it would lose), or "" when nothing is lost or the user allowed it."""
+def migration_carried(risk):
+    """One line per kind of thing a move carries into the new data root (docker_storage_migrate): volumes,
+    user networks (recreated as inspected) and images referenced only by digest (saved by ID, tagged back)."""
+    carried = []
+    volumes = risk.get("volumes") or []
+    if volumes:
+        named = [v for v in volumes if not _ANONYMOUS_VOLUME.match(v or "")]
+        anonymous = len(volumes) - len(named)
+        shown = named + (["%d anonymous" % anonymous] if anonymous else [])
+        carried.append("%d volume(s) with their data: %s" % (len(volumes), ", ".join(shown)))
+    if risk.get("networks"):
+        carried.append("%d user network(s): %s" % (len(risk["networks"]), ", ".join(risk["networks"])))
+    if risk.get("digest_only_images"):
+        carried.append("%d image(s) referenced only by digest, which come back tagged REPOSITORY:dockerops-<digest>: %s"
+                       % (len(risk["digest_only_images"]), ", ".join(risk["digest_only_images"])))
+    return carried
+
+
+def migration_refusal(losses, data_root, allowed=False, varname="docker_storage_migrate_with_losses", carried=()):
+    """Why a migration is refused (what it would lose, and what it carries over), or "" when nothing is lost or
+    the user allowed it."""
     if allowed or not losses:
         return ""
     return ("Moving this host's storage moves %s aside (kept as a backup, never deleted) and starts the engine on an "
-            "empty data root, into which only tagged images are carried. Left behind: %s. Nothing was changed. "
-            "Move or back up these first and set %s: true to go ahead (the containers' docker inspect is then saved "
-            "beside the image archive), or leave the storage driver as it is."
-            % (data_root, "; ".join(losses), varname))
+            "empty data root; the images, volumes and user networks are carried over. Lost: %s.%s Nothing was "
+            "changed. Recreate these elsewhere first and set %s: true to go ahead (the containers are then stopped "
+            "and their docker inspect is saved in docker_storage_work_dir), or leave the storage driver as it is."
+            % (data_root, "; ".join(losses), " Carried: %s." % "; ".join(carried) if carried else "", varname))
 
 
 SPACE_MARGIN = 64 * 1024 * 1024
@@ -349,3 +402,29 @@ def space_refusal(images_bytes, free_bytes, path, shares_data_root=False):
             % (needed // 10 ** 6, path, images_bytes // 10 ** 6,
                "times 2.1: the archive and the loaded images share the data root's file system" if shares_data_root
                else "plus 10%", free_bytes // 10 ** 6))
+
+
+def load_space_refusal(images_bytes, data_root_free_bytes, data_root):
+    """Why loading the images into the new data root is refused for lack of room on its file system (where the
+    moved-aside old data root stays), or "" (also when either size is unknown). Only for a work directory on
+    another file system: space_refusal counts both when they share one."""
+    if images_bytes is None or data_root_free_bytes is None:
+        return ""
+    needed = int(images_bytes * 1.1) + SPACE_MARGIN
+    if data_root_free_bytes >= needed:
+        return ""
+    return ("Loading the images into the new data root needs about %d MB on the file system of %s, where the old "
+            "data root stays as a backup (the images' %d MB from docker system df, plus 10%% and 64 MB), and %d MB "
+            "are free there. Nothing was changed. Free space there first." % (
+                needed // 10 ** 6, data_root, images_bytes // 10 ** 6, data_root_free_bytes // 10 ** 6))
+
+
+def work_dir_refusal(work_dir, data_root):
+    """Why docker_storage_work_dir cannot hold a move's archive and record: under the data root, which the move
+    takes aside. Paths as resolved (realpath)."""
+    root = data_root.rstrip("/") + "/"
+    if (work_dir.rstrip("/") + "/").startswith(root):
+        return ("docker_storage_work_dir (%s) is under the data root %s, which the move takes aside: the record and "
+                "the image archive would go with it. Nothing was changed. Set docker_storage_work_dir to a directory "
+                "outside it." % (work_dir, data_root))
+    return ""

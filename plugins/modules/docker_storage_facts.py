@@ -23,9 +23,11 @@ description:
   - What C(dockerops.host.docker_storage) does with the host and why (RV(decision)) - healthy hosts (overlay2,
     overlayfs, devicemapper on direct-lvm) are left alone; only loop-lvm, or an explicit O(driver) that differs
     from what runs, is moved.
-  - When the host must move, what the move would leave behind in the old data root (RV(at_risk)) - containers,
-    volumes, user networks, images referenced only by digest, swarm membership - and whether the images' archive
-    fits in O(work_dir). RV(decision) then carries the refusal, unless O(migrate_with_losses=true).
+  - When the host must move, what the move touches (RV(at_risk)) - what it loses (containers, which stay in the
+    old data root, and swarm membership), what C(dockerops.host.docker_storage_migrate) carries over (volumes, user
+    networks, images referenced only by digest) - and whether the images' archive fits in O(work_dir).
+    RV(decision) carries a refusal when something would be lost, unless O(migrate_with_losses=true), or when the
+    archive has no room.
   - Read-only.
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
@@ -44,7 +46,16 @@ options:
     default: auto
     choices: [auto, overlay2, devicemapper]
   pool:
-    description: Device-mapper name (C(VG-POOL)) of the direct-lvm thin pool the role manages, for RV(decision).
+    description:
+      - Device-mapper name (C(VG-POOL), a C(-) inside either name doubled) of the direct-lvm thin pool the role
+        manages, for RV(decision).
+      - Mutually exclusive with O(vg) and O(pool_lv), from which the module computes it.
+    type: str
+  vg:
+    description: Volume group of the direct-lvm thin pool the role manages (C(docker_storage_vg)). Needs O(pool_lv).
+    type: str
+  pool_lv:
+    description: Logical volume name of that thin pool (C(docker_storage_pool)). Needs O(vg).
     type: str
   containerd_store:
     description:
@@ -53,8 +64,11 @@ options:
       - Unset, the store the engine runs now stays.
     type: bool
   work_dir:
-    description: Where docker_storage saves the images before a move (C(docker_storage_work_dir)); its free space is
-      checked against the images' size.
+    description:
+      - Where docker_storage saves the images before a move (C(docker_storage_work_dir)); its free space is checked
+        against the images' size.
+      - An unfinished move's record there (C(migration.json), docker_storage_migrate's) makes RV(decision) resume
+        it.
     type: path
     default: /var/lib/dockerops-storage
   keep_images:
@@ -73,8 +87,8 @@ options:
     default: /etc/docker/daemon.json
   migrate_with_losses:
     description:
-      - Allow a move that leaves containers, volumes, user networks, digest-only images or swarm membership behind
-        (C(docker_storage_migrate_with_losses)). Without it RV(decision) carries a refusal that lists them.
+      - Allow a move that loses containers or swarm membership (C(docker_storage_migrate_with_losses)). Without it
+        RV(decision) carries a refusal that lists them, and what the move would carry over.
     type: bool
     default: false
 seealso:
@@ -96,25 +110,37 @@ EXAMPLES = r"""
 RETURN = r"""
 engine:
   description:
-    - The running engine; C(answered) is false when none answers.
+    - The running engine; C(answered) is false when none answers C(docker info) with its server version (within
+      30 seconds).
+    - C(installed) is whether an engine is installed, answering or not - true when one answered or C(dockerd
+      --version) reports a version.
+    - C(error) is why no engine answered (the docker CLI missing, the timeout, the CLI's server error or its
+      stderr), null when one answered.
+    - C(version) is the answering engine's version, else the installed dockerd's.
     - C(configured_driver) is what the host is set up for when no engine answers - daemon.json's C(storage-driver),
       else C(devicemapper) when the data root holds devicemapper data; null otherwise.
   returned: always
   type: dict
-  sample: {answered: true, version: "20.10.24+dfsg1", storage_driver: overlay2, backing_filesystem: extfs,
-           supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true, image_store: graphdriver,
-           configured_driver: null}
+  sample: {answered: true, installed: true, error: null, version: "20.10.24+dfsg1", storage_driver: overlay2,
+           backing_filesystem: extfs, supports_d_type: true, data_root: /var/lib/docker, has_devicemapper: true,
+           image_store: graphdriver, configured_driver: null}
 decision:
   description:
     - What docker_storage does here. C(wanted) is the driver the host runs afterwards, C(healthy) whether what runs
       now is healthy (null when no engine answered), C(migrate) whether the host must move, C(reason) why,
-      C(error) why nothing can be done (null otherwise), C(manage_pool) whether the role's thin pool is used,
-      C(image_store) the store afterwards and C(daemon_options) the storage part of daemon.json.
+      C(error) why nothing can be done (null otherwise; also when an installed engine does not answer),
+      C(manage_pool) whether the role's thin pool is used, C(pool) the device-mapper name of the pool the daemon
+      options name (null without), C(image_store) the store afterwards and C(daemon_options) the storage part of
+      daemon.json.
+    - C(resume) is true when an unfinished move is recorded in O(work_dir); it then goes on to the driver it
+      recorded, also with the engine stopped by it. C(storage_first) says that site.yml runs docker_storage before
+      the install roles (a devicemapper host that moves, or an unfinished move).
     - When the host must move, C(refusal) says why the move is refused (what it would lose, or no room for the
       images' archive), null when it may go ahead.
   returned: always
   type: dict
-  sample: {wanted: overlayfs, healthy: true, migrate: false, error: null, manage_pool: false, image_store: containerd,
+  sample: {wanted: overlayfs, healthy: true, migrate: false, error: null, manage_pool: false, pool: null,
+           image_store: containerd, resume: false, storage_first: false,
            reason: "overlayfs (containerd image store): auto moves only loop-lvm",
            daemon_options: {storage-driver: overlayfs}}
 devicemapper:
@@ -126,14 +152,17 @@ devicemapper:
                          allocated_bytes: 240164864}]}
 at_risk:
   description:
-    - When the host must move - what stays behind in the old data root - C(containers) (name and state),
-      C(volumes), C(networks) (user networks), C(digest_only_images), C(swarm) (the node state, null when not in
-      a swarm), C(losses) (one line per kind), C(images_bytes), C(work_dir_free_bytes) and
-      C(work_dir_on_data_root_fs). Empty otherwise.
+    - When the host must move - what the move touches - C(containers) (name and state), C(volumes), C(networks)
+      (user networks), C(digest_only_images), C(swarm) (the node state, null when not in a swarm), C(losses) (one
+      line per kind lost - containers, swarm membership), C(carried) (one line per kind carried over - volumes,
+      networks, digest-only images), C(images_bytes), C(work_dir_free_bytes), C(work_dir_on_data_root_fs) and
+      C(data_root_free_bytes).
+      Empty otherwise.
   returned: always
   type: dict
   sample: {containers: [{name: web, state: running}], volumes: [pgdata], networks: [backend], digest_only_images: [],
-           swarm: null, losses: ["1 container(s), which do not come back: web (running)"], images_bytes: 19070000,
+           swarm: null, losses: ["1 container(s), which do not come back: web (running)"],
+           carried: ["1 volume(s) with their data: pgdata", "1 user network(s): backend"], images_bytes: 19070000,
            work_dir_free_bytes: 41234567168}
 overlay2:
   description: Whether overlay2 is supported on this host, and why.
@@ -143,47 +172,15 @@ overlay2:
            reasons: ["kernel 6.1.0-50-amd64 is 4.0 or later", "overlay file system available", "data root on ext4"]}
 """
 
+import errno
 import json
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockerops.host.plugins.module_utils import storage
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, lvm, storage
 
 PROC_FILESYSTEMS = "/proc/filesystems"
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except (IOError, OSError):
-        return ""
-
-
-def docker_info(module):
-    docker = module.get_bin_path("docker")
-    if not docker:
-        return None
-    rc, out, dummy = module.run_command([docker, "info", "--format", "{{json .}}"], environ_update={"LANG": "C"})
-    if rc != 0:
-        return None
-    try:
-        return json.loads(out)
-    except ValueError:
-        return None
-
-
-def engine_version(module, info):
-    if info:
-        return info.get("ServerVersion")
-    dockerd = module.get_bin_path("dockerd")
-    if not dockerd:
-        return None
-    rc, out, dummy = module.run_command([dockerd, "--version"])
-    m = re.search(r"version ([0-9][^ ,]*)", out or "")
-    return m.group(1) if rc == 0 and m else None
 
 
 def _existing(path):
@@ -253,11 +250,33 @@ def risk_of_moving(module, info, data_root):
                            listing(module, docker, "images", "--digests"),
                            (info.get("Swarm") or {}).get("LocalNodeState"))
     risk["losses"] = storage.migration_losses(risk)
+    risk["carried"] = storage.migration_carried(risk)
     images = [r for r in listing(module, docker, "system", "df") if r.get("Type") == "Images"]
     risk["images_bytes"] = storage.parse_size(images[0].get("Size")) if images else None
     risk["work_dir_free_bytes"] = free_bytes(module.params["work_dir"])
     risk["work_dir_on_data_root_fs"] = same_file_system(module.params["work_dir"], data_root)
+    risk["data_root_free_bytes"] = free_bytes(data_root)
     return risk
+
+
+def open_record(module, path):
+    """The unfinished move's record (from, to, moved), or None; one that cannot be read fails, naming it."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (IOError, OSError) as e:
+        if e.errno == errno.ENOENT:
+            return None
+        module.fail_json(msg="Cannot read the migration record %s: %s" % (path, e))
+    except ValueError as e:
+        module.fail_json(msg="%s is not a migration record (%s); see the docker_storage README on abandoning a move"
+                         % (path, e))
+    if not isinstance(record, dict):
+        module.fail_json(msg="%s is not a migration record; see the docker_storage README on abandoning a move" % path)
+    moved = record.get("moved")
+    if moved is None:  # a record of an earlier release
+        moved = os.path.exists(record.get("backup") or "/nonexistent")
+    return dict(record, moved=bool(moved))
 
 
 def main():
@@ -265,19 +284,29 @@ def main():
                                               driver=dict(type="str", default="auto",
                                                           choices=["auto", "overlay2", "devicemapper"]),
                                               pool=dict(type="str"),
+                                              vg=dict(type="str"),
+                                              pool_lv=dict(type="str"),
                                               containerd_store=dict(type="bool"),
                                               work_dir=dict(type="path", default="/var/lib/dockerops-storage"),
                                               keep_images=dict(type="bool", default=True),
                                               assess_risk=dict(type="bool", default=True),
                                               daemon_json=dict(type="path", default="/etc/docker/daemon.json"),
                                               migrate_with_losses=dict(type="bool", default=False)),
+                           mutually_exclusive=[["pool", "vg"], ["pool", "pool_lv"]],
+                           required_together=[["vg", "pool_lv"]],
                            supports_check_mode=True)
-    info = docker_info(module)
-    version = engine_version(module, info)
-    status = storage.driver_status(info or {})
+    pool = module.params["pool"]
+    if module.params["vg"]:
+        pool = lvm.dm_name(module.params["vg"], module.params["pool_lv"])
+    record = open_record(module, os.path.join(module.params["work_dir"], "migration.json"))
+    info, why = _docker_engine.info(module)
+    # The answering engine's version, else the installed dockerd's (an engine that is installed but down).
+    version = info["ServerVersion"] if info is not None else _docker_engine.dockerd_version(module)
+    status = _docker_engine.driver_status(info)
     data_root = (info or {}).get("DockerRootDir") or module.params["data_root"]
     driver = (info or {}).get("Driver")
-    engine = dict(answered=info is not None, version=version, storage_driver=driver,
+    engine = dict(answered=info is not None, installed=bool(version), error=why, version=version,
+                  storage_driver=driver,
                   backing_filesystem=status.get("Backing Filesystem"),
                   supports_d_type={"true": True, "false": False}.get(status.get("Supports d_type")),
                   data_root=data_root,
@@ -300,19 +329,25 @@ def main():
     release = os.uname()[2]
     modinfo = module.get_bin_path("modinfo")
     module_found = bool(modinfo) and module.run_command([modinfo, "overlay"])[0] == 0
-    supported, reasons = storage.overlay2_support(release, read(PROC_FILESYSTEMS), module_found, fstype, ftype)
+    supported, reasons = storage.overlay2_support(release, _files.read_text(PROC_FILESYSTEMS), module_found, fstype, ftype)
     overlay2 = dict(supported=supported, reasons=reasons, kernel=release, data_root_fstype=fstype, xfs_ftype=ftype)
 
-    decision = storage.decide(engine, dm, supported, setting=module.params["driver"], pool=module.params["pool"],
-                              containerd_store=module.params["containerd_store"])
+    decision = storage.decide(engine, dm, supported, setting=module.params["driver"], pool=pool,
+                              containerd_store=module.params["containerd_store"], resume=record)
     risk = {}
     decision["refusal"] = None
-    if decision["migrate"] and info is not None and module.params["assess_risk"]:
+    # An unfinished move was allowed when it started.
+    if decision["migrate"] and not record and info is not None and module.params["assess_risk"]:
         risk = risk_of_moving(module, info, data_root)
-        refusal = storage.migration_refusal(risk["losses"], data_root, module.params["migrate_with_losses"])
+        refusal = storage.migration_refusal(risk["losses"], data_root, module.params["migrate_with_losses"],
+                                            carried=risk["carried"])
         if not refusal and module.params["keep_images"]:
             refusal = storage.space_refusal(risk["images_bytes"], risk["work_dir_free_bytes"],
                                             module.params["work_dir"], risk["work_dir_on_data_root_fs"])
+            if not refusal and not risk["work_dir_on_data_root_fs"]:
+                refusal = storage.load_space_refusal(risk["images_bytes"], risk["data_root_free_bytes"], data_root)
+        refusal = storage.work_dir_refusal(os.path.realpath(module.params["work_dir"]),
+                                           os.path.realpath(data_root)) or refusal
         decision["refusal"] = refusal or None
     module.exit_json(changed=False, engine=engine, devicemapper=dm, overlay2=overlay2, decision=decision,
                      at_risk=risk)

@@ -53,3 +53,14 @@ def test_no_image_archive_left_after_a_verified_load(host):
     # The interrupted attempts and the completing run wrote one archive; it goes once every image is back.
     assert host.run("ls /var/lib/dockerops-storage/images-*.tar").rc != 0
     assert host.run("ls -A /var/lib/dockerops-storage | grep -e '^.docker_temp_'").rc != 0
+
+
+def test_volume_and_network_carried_over_container_inspect_saved(host):
+    path = host.check_output("docker volume inspect --format '{{.Mountpoint}}' lab-data")
+    assert host.file(path + "/keep.txt").content_string == "keep me\n"
+    net = json.loads(host.check_output("docker network inspect lab-net"))[0]
+    assert net["IPAM"]["Config"][0]["Subnet"] == "10.124.0.0/24"
+    assert host.run("docker inspect lab-job").rc != 0, "containers do not come back"
+    saved = host.check_output("ls /var/lib/dockerops-storage/containers-*.json").split()
+    assert len(saved) == 1 and host.file(saved[0]).mode == 0o600
+    assert [c["Name"] for c in json.loads(host.file(saved[0]).content_string)] == ["/lab-job"]

@@ -188,6 +188,20 @@ def test_engine_without_a_driver_is_never_moved():
         assert d["migrate"] is False and d["healthy"] is None
 
 
+def test_an_installed_engine_that_does_not_answer_stops_the_role():
+    # engine-down-20.10: the 20.10 CLI exited 0 with only ServerErrors; dockerd --version still gave the version.
+    i = info("engine-down-20.10")
+    eng = dict(answered=False, installed=True, storage_driver=None, version="20.10.24+dfsg1",
+               error="; ".join(i["ServerErrors"]), has_devicemapper=True)
+    for setting in ("auto", "overlay2", "devicemapper"):
+        d = storage.decide(eng, {}, True, setting=setting, pool="docker-thinpool")
+        assert d["migrate"] is False and d["healthy"] is None
+        assert d["error"].startswith("Docker Engine 20.10.24+dfsg1 is installed but does not answer (Cannot connect")
+        assert "nothing is decided or moved" in d["error"] and "systemctl start docker" in d["error"]
+    # No engine installed (a fresh host, or check mode before the install): nothing to stop for.
+    assert storage.decide(dict(answered=False, installed=False), {}, True)["error"] is None
+
+
 def test_other_drivers_are_left_alone_by_auto():
     eng = dict(answered=True, storage_driver="btrfs", version="28.5.2", image_store="graphdriver",
                has_devicemapper=False)
@@ -242,9 +256,32 @@ def test_at_risk_from_recorded_listings():
     assert risk["digest_only_images"] == [
         "127.0.0.1:5055/lab/rec@sha256:ed8ceb65e5d9eecb6cacba1585d1c8f3149688431ab8415b5c6323e7d7c1e954"]
     assert risk["swarm"] is None
-    losses = storage.migration_losses(risk)
+    losses, carried = storage.migration_losses(risk), storage.migration_carried(risk)
+    assert losses == ["5 container(s), which do not come back: rec-running (running), rec-stopped (created), "
+                      "el-refusal (running), el-test (running), el-stable (running)"]
     # 14 volumes: rec-pgdata and 13 anonymous ones (64 hex digits) of the lab's containers.
-    assert "14 volume(s) with their data: rec-pgdata, 13 anonymous" in losses
+    assert "14 volume(s) with their data: rec-pgdata, 13 anonymous" in carried
+    assert "1 user network(s): rec-backend" in carried
+    assert carried[2].startswith("1 image(s) referenced only by digest, which come back tagged")
+
+
+def test_a_host_with_volumes_networks_and_images_only_moves_without_the_opt_in():
+    # Nothing is lost: the volumes, networks and images are carried over.
+    risk = storage.at_risk([], listing("volume-ls-20.10"), listing("network-ls-20.10"),
+                           listing("images-digests-20.10"), "inactive")
+    assert storage.migration_losses(risk) == []
+    assert storage.migration_refusal(storage.migration_losses(risk), "/var/lib/docker",
+                                     carried=storage.migration_carried(risk)) == ""
+
+
+def test_the_refusal_lists_losses_and_what_is_carried():
+    risk = storage.at_risk(listing("ps-a-20.10")[:1], [], listing("network-ls-20.10"), [], "active")
+    msg = storage.migration_refusal(storage.migration_losses(risk), "/var/lib/docker",
+                                    carried=storage.migration_carried(risk))
+    assert "Lost: 1 container(s), which do not come back: rec-running (running); swarm membership (node state " \
+           "active)." in msg
+    assert "Carried: 1 user network(s): rec-backend." in msg
+    assert "set docker_storage_migrate_with_losses: true to go ahead" in msg and "Nothing was changed" in msg
 
 
 def test_untagged_images_without_a_digest_are_not_digest_only():
@@ -259,7 +296,7 @@ def test_swarm_membership_is_a_loss():
 
 def test_nothing_at_risk_nothing_refused():
     assert storage.migration_refusal([], "/var/lib/docker") == ""
-    assert storage.migration_refusal(["1 user network(s): x"], "/var/lib/docker", allowed=True) == ""
+    assert storage.migration_refusal(["swarm membership (node state active)"], "/var/lib/docker", allowed=True) == ""
 
 
 @pytest.mark.parametrize("images, free, refused", [(19070000, 50 * 10 ** 6, True), (19070000, 10 ** 9, False),
@@ -297,3 +334,48 @@ def test_the_20_10_cli_s_own_rows_are_read_too():
     assert len(risk["containers"]) == len(containers) > 0
     assert all(c["name"] and c["state"] in ("running", "exited", "created") for c in risk["containers"])
     assert risk["digest_only_images"] == []  # no image pulled by digest on the engine then
+
+
+# -- an unfinished move -------------------------------------------------------------------------------------
+def test_an_unfinished_move_goes_on_to_its_recorded_driver_with_the_engine_stopped():
+    down = dict(answered=False, installed=True, storage_driver=None, version="20.10.24+dfsg1",
+                error="Cannot connect to the Docker daemon", has_devicemapper=True)
+    rec = {"from": "devicemapper", "to": "devicemapper", "moved": True}
+    d = storage.decide(down, {}, True, pool="docker-thinpool", resume=rec)
+    assert d["migrate"] is True and d["error"] is None and d["resume"] is True and d["storage_first"] is True
+    assert d["wanted"] == "devicemapper" and d["manage_pool"] is True and d["pool"] == "docker-thinpool"
+    assert d["daemon_options"]["storage-opts"][0] == "dm.thinpooldev=/dev/mapper/docker-thinpool"
+    assert "resuming the move from devicemapper to devicemapper (the old data root is moved aside already)" in \
+        d["reason"]
+    d = storage.decide(down, {}, True, resume={"from": "vfs", "to": "overlay2", "moved": False})
+    assert d["wanted"] == "overlay2" and d["daemon_options"] == {"storage-driver": "overlay2"} and d["pool"] is None
+
+
+def test_an_unfinished_move_and_another_driver_asked_for_is_an_error():
+    i, eng = engine("devicemapper-loop-20.10")
+    d = storage.decide(eng, storage.devicemapper_facts(i), True, setting="devicemapper", pool="docker-thinpool",
+                       resume={"from": "devicemapper", "to": "overlay2", "moved": False})
+    assert d["migrate"] is False and d["storage_first"] is False
+    assert d["error"].startswith("An unfinished move to overlay2 is recorded")
+    assert "docker_storage_driver=devicemapper asks for devicemapper" in d["error"]
+
+
+def test_storage_first_only_for_a_devicemapper_host_that_moves():
+    assert decide("devicemapper-loop-20.10")["storage_first"] is True
+    assert decide("devicemapper-direct-20.10")["storage_first"] is False
+    assert decide("overlay2-28.5")["storage_first"] is False
+
+
+def test_room_to_load_the_images_where_the_old_data_root_stays():
+    assert storage.load_space_refusal(19070000, 10 ** 9, "/var/lib/docker") == ""
+    msg = storage.load_space_refusal(19070000, 50 * 10 ** 6, "/var/lib/docker")
+    assert msg.startswith("Loading the images into the new data root needs about 88 MB on the file system of "
+                          "/var/lib/docker") and "50 MB are free there" in msg
+    assert storage.load_space_refusal(None, 1, "/var/lib/docker") == ""
+
+
+def test_a_work_dir_under_the_data_root_is_refused():
+    assert "is under the data root /var/lib/docker" in storage.work_dir_refusal("/var/lib/docker/keep",
+                                                                                 "/var/lib/docker")
+    assert storage.work_dir_refusal("/var/lib/docker-keep", "/var/lib/docker") == ""
+    assert storage.work_dir_refusal("/var/lib/dockerops-storage", "/var/lib/docker") == ""

@@ -23,23 +23,36 @@ EMPTY_ENGINE = {"ps": "", "volume": "", "network": recorded(os.path.join(CLI, "n
 EMPTY_ENGINE["network"] = "\n".join(EMPTY_ENGINE["network"]) + "\n"  # bridge, host, none only
 
 
+def recorded_run(name):
+    """(rc, stdout, stderr) of a docker info run recorded as name.rc, name.stdout and name.stderr."""
+    path = os.path.join(FIXTURES, name)
+    return int(recorded(path + ".rc")), recorded(path + ".stdout"), recorded(path + ".stderr")
+
+
 @pytest.fixture
 def host(monkeypatch, tmp_path):
-    state = dict(info=None, findmnt="ext4 /", xfs_info="", modinfo_rc=0, dockerd="Docker version 26.1.5+dfsg1, build a",
-                 cli=dict(EMPTY_ENGINE), calls=[])
+    # info: an answering engine's docker info; info_run: docker info's (rc, stdout, stderr) when no engine answers
+    # (the 28.2 CLI with no engine, recorded); missing: commands get_bin_path does not find.
+    state = dict(info=None, info_run=recorded_run("engine-down-28.2-cli"), missing=set(), findmnt="ext4 /",
+                 xfs_info="", modinfo_rc=0, dockerd="Docker version 26.1.5+dfsg1, build a",
+                 cli=dict(EMPTY_ENGINE), calls=[], info_calls=[])
     proc = tmp_path / "filesystems"
     proc.write_text("nodev\tproc\nnodev\toverlay\n\text4\n")
     monkeypatch.setattr(mod, "PROC_FILESYSTEMS", str(proc))
     patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **k: None if name in state["missing"] else "/usr/bin/" + name)
 
     def run(self, argv, **kw):
+        if os.path.basename(argv[0]) == "timeout":
+            state["info_calls"].append(argv[:2])
+            argv = argv[2:]
         cmd = os.path.basename(argv[0])
         if cmd == "docker" and argv[1] != "info":
             state["calls"].append(argv[1:])
             return 0, state["cli"][argv[1]], ""
         if cmd == "docker":
-            return (0, json.dumps(state["info"]), "") if state["info"] else (1, "", "Cannot connect")
+            return (0, json.dumps(state["info"]), "") if state["info"] else state["info_run"]
         if cmd == "dockerd":
             return 0, state["dockerd"], ""
         if cmd == "findmnt":
@@ -90,9 +103,46 @@ def test_xfs_without_ftype_cannot_take_overlay2(host):
 
 def test_no_engine_uses_dockerd_version(host):
     kind, res = run_main(mod.main, {"data_root": "/srv/docker"})
-    assert res["engine"]["answered"] is False
+    assert res["engine"]["answered"] is False and res["engine"]["installed"] is True
     assert res["engine"]["version"] == "26.1.5+dfsg1" and res["engine"]["has_devicemapper"] is False
     assert res["engine"]["data_root"] == "/srv/docker"
+    assert res["engine"]["error"] == ("Cannot connect to the Docker daemon at unix:///tmp/nonexistent.sock. "
+                                      "Is the docker daemon running?")
+    assert host["info_calls"] == [["/usr/bin/timeout", "30"]]
+
+
+def test_a_20_10_engine_that_is_down_did_not_answer(host):
+    # The 20.10 CLI with no engine exits 0 and prints only ServerErrors and ClientInfo (fixtures README).
+    host["info_run"] = (0, recorded(os.path.join(FIXTURES, "engine-down-20.10.json")), "")
+    host["dockerd"] = recorded(os.path.join(FIXTURES, "dockerd-version-20.10.txt"))
+    kind, res = run_main(mod.main, {"data_root": "/srv/docker"})
+    engine = res["engine"]
+    assert kind == "Exit" and engine["answered"] is False and engine["installed"] is True
+    assert engine["error"] == ("Cannot connect to the Docker daemon at unix:///tmp/d2/d.sock. "
+                               "Is the docker daemon running?")
+    assert engine["version"] == "20.10.24+dfsg1" and engine["has_devicemapper"] is True
+    assert engine["storage_driver"] is None and engine["data_root"] == "/srv/docker"
+    assert res["decision"]["healthy"] is None and res["decision"]["migrate"] is False
+    # Without a dockerd nothing says an engine is installed.
+    host["missing"].add("dockerd")
+    kind, res = run_main(mod.main, {"data_root": "/srv/docker"})
+    assert res["engine"]["answered"] is False and res["engine"]["installed"] is False
+    assert res["engine"]["version"] is None and res["engine"]["error"].startswith("Cannot connect")
+
+
+def test_an_engine_that_never_answers_is_not_waited_for(host):
+    host["info_run"] = recorded_run("timeout-28.2-cli")
+    kind, res = run_main(mod.main, {})
+    assert res["engine"]["answered"] is False and res["engine"]["error"] == "docker info timed out after 30s"
+    assert res["engine"]["storage_driver"] is None
+
+
+def test_an_answering_engine_is_installed_without_error(host):
+    host["info"] = load("overlay2-28.5")
+    host["missing"].add("dockerd")
+    kind, res = run_main(mod.main, {})
+    assert res["engine"]["answered"] is True and res["engine"]["installed"] is True
+    assert res["engine"]["error"] is None and res["engine"]["version"] == "28.5.2+dfsg4"
 
 
 def test_containerd_store_on_engine_28_is_left_alone(host):
@@ -134,6 +184,7 @@ def test_a_move_that_loses_what_the_engine_has_is_refused_listing_it(host, monke
     assert risk["swarm"] is None
     refusal = res["decision"]["refusal"]
     assert refusal.startswith("Moving this host's storage moves /var/lib/docker aside")
+    assert "Carried: 14 volume(s) with their data" in refusal
     assert "5 container(s), which do not come back: rec-running (running), rec-stopped (created)" in refusal
     assert "1 user network(s): rec-backend" in refusal
     assert "1 image(s) referenced only by digest" in refusal
@@ -188,3 +239,31 @@ def test_an_engine_that_does_not_answer_is_judged_by_its_configuration(host, tmp
     assert res["engine"]["configured_driver"] == "devicemapper"
     kind, res = run_main(mod.main, {"daemon_json": str(tmp_path / "none.json"), "data_root": str(tmp_path / "x")})
     assert res["engine"]["configured_driver"] is None
+
+
+def test_an_unfinished_move_resumes_with_the_engine_down(host, tmp_path):
+    # The move step stopped the engine: the 20.10 CLI prints only ServerErrors (recorded), dockerd is installed.
+    host["info"] = load("engine-down-20.10")
+    (tmp_path / "migration.json").write_text(json.dumps(
+        {"version": 2, "from": "devicemapper", "to": "devicemapper", "moved": True, "backup": "/x.bak-S"}))
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path), "driver": "devicemapper", "vg": "docker-a",
+                                    "pool_lv": "thin-pool"})
+    d = res["decision"]
+    assert kind == "Exit" and d["error"] is None and d["migrate"] is True and d["resume"] is True
+    assert d["pool"] == "docker--a-thin--pool" and d["storage_first"] is True and d["refusal"] is None
+    assert res["at_risk"] == {}, "the move was allowed when it started"
+
+
+def test_a_migration_record_that_is_not_json_is_named(host, tmp_path):
+    host["info"] = load("overlay2-20.10")
+    (tmp_path / "migration.json").write_text("{half")
+    kind, res = run_main(mod.main, {"work_dir": str(tmp_path)})
+    assert kind == "Fail" and str(tmp_path / "migration.json") + " is not a migration record" in res["msg"]
+
+
+def test_pool_is_given_by_name_or_by_vg_and_lv_not_both(host):
+    host["info"] = load("overlay2-20.10")
+    kind, res = run_main(mod.main, {"pool": "docker-thinpool", "vg": "docker", "pool_lv": "thinpool"})
+    assert kind == "Fail" and "mutually exclusive" in res["msg"]
+    kind, res = run_main(mod.main, {"vg": "docker"})
+    assert kind == "Fail" and "pool_lv" in res["msg"]
