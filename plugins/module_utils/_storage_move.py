@@ -13,13 +13,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
+import json
 import re
 
+from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.six import string_types
 
+from ansible_collections.dockerops.host.plugins.module_utils.storage import DEFAULT_NETWORKS
+
 NONE = "<none>"
-# Networks every engine creates itself: never recreated.
-BUILTIN_NETWORKS = ("bridge", "host", "none", "docker_gwbridge", "ingress")
 RECORD_VERSION = 2
 # The tag a digest-only image gets back: docker load cannot restore a registry
 # digest, and an untagged image is what image hygiene prunes as dangling.
@@ -73,7 +76,7 @@ def user_networks(inspects):
     """The networks to recreate from `docker network inspect` output: local scope, not the engine's own; the
     config-only ones first (a network made --config-from one needs it)."""
     nets = [n for n in inspects
-            if n.get("Name") not in BUILTIN_NETWORKS and (n.get("Scope") or "local") == "local"]
+            if n.get("Name") not in DEFAULT_NETWORKS and (n.get("Scope") or "local") == "local"]
     return sorted(nets, key=lambda n: not n.get("ConfigOnly"))
 
 
@@ -172,3 +175,22 @@ def normalise_record(record):
     out.setdefault("volumes_carried", False)
     out.setdefault("loaded", False)
     return out
+
+
+def read_record(module, path):
+    """The migration record at path in this release's shape, None when there is none; fails naming the file when it
+    cannot be read or holds no record."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (IOError, OSError) as e:
+        if e.errno == errno.ENOENT:
+            return None
+        module.fail_json(msg="Cannot read the migration record %s: %s" % (path, to_native(e)))
+    except ValueError as e:
+        module.fail_json(msg="%s is not a migration record (%s). Nothing was changed; see the docker_storage "
+                             "README on abandoning a move" % (path, to_native(e)))
+    if not isinstance(record, dict):
+        module.fail_json(msg="%s is not a migration record. Nothing was changed; see the docker_storage README on "
+                             "abandoning a move" % path)
+    return normalise_record(record)

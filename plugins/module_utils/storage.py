@@ -13,6 +13,8 @@ import json
 import os
 import re
 
+from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import driver_status
+
 # docker info prints sizes with go-units' HumanSize: decimal units.
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4, "pb": 1000 ** 5}
 
@@ -35,10 +37,6 @@ def version_tuple(text):
 def engine_has_devicemapper(version):
     """Docker Engine removed the devicemapper driver in 25.0."""
     return version_tuple(version) < (25, 0, 0)
-
-
-def driver_status(info):
-    return dict((k, v) for k, v in (info.get("DriverStatus") or []))
 
 
 def devicemapper_facts(info):

@@ -172,13 +172,12 @@ overlay2:
            reasons: ["kernel 6.1.0-50-amd64 is 4.0 or later", "overlay file system available", "data root on ext4"]}
 """
 
-import errno
 import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, lvm, storage
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, _storage_move, lvm, storage
 
 PROC_FILESYSTEMS = "/proc/filesystems"
 
@@ -261,22 +260,10 @@ def risk_of_moving(module, info, data_root):
 
 def open_record(module, path):
     """The unfinished move's record (from, to, moved), or None; one that cannot be read fails, naming it."""
-    try:
-        with open(path) as f:
-            record = json.load(f)
-    except (IOError, OSError) as e:
-        if e.errno == errno.ENOENT:
-            return None
-        module.fail_json(msg="Cannot read the migration record %s: %s" % (path, e))
-    except ValueError as e:
-        module.fail_json(msg="%s is not a migration record (%s); see the docker_storage README on abandoning a move"
-                         % (path, e))
-    if not isinstance(record, dict):
-        module.fail_json(msg="%s is not a migration record; see the docker_storage README on abandoning a move" % path)
-    moved = record.get("moved")
-    if moved is None:  # a record of an earlier release
-        moved = os.path.exists(record.get("backup") or "/nonexistent")
-    return dict(record, moved=bool(moved))
+    record = _storage_move.read_record(module, path)
+    if record is not None and record["moved"] is None:  # a record of an earlier release
+        record["moved"] = os.path.exists(record.get("backup") or "/nonexistent")
+    return record
 
 
 def main():

@@ -127,7 +127,6 @@ archives_removed:
   elements: str
 """
 
-import errno
 import fcntl
 import glob
 import json
@@ -194,16 +193,7 @@ class Migration(object):
                                  % self.work_dir)
 
     def read_record(self):
-        try:
-            with open(self.record_path) as f:
-                return move.normalise_record(json.load(f))
-        except (IOError, OSError) as e:
-            if e.errno == errno.ENOENT:
-                return None
-            self.m.fail_json(msg="Cannot read the migration record %s: %s" % (self.record_path, to_native(e)))
-        except ValueError as e:
-            self.m.fail_json(msg="%s is not a migration record (%s). Nothing was changed; see the docker_storage "
-                                 "README on abandoning a move" % (self.record_path, to_native(e)))
+        return move.read_record(self.m, self.record_path)
 
     def write_record(self, record):
         self.make_work_dir()
