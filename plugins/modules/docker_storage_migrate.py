@@ -181,8 +181,8 @@ class Migration(object):
 
     def lock(self):
         """One step at a time on a host: a run whose controller died may still be running its step."""
-        if self.m.check_mode and not os.path.isdir(self.work_dir):
-            return
+        if self.m.check_mode:
+            return  # check mode writes nothing, not even the lock file
         self.make_work_dir()
         self.lock_fd = os.open(os.path.join(self.work_dir, "migration.lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:

@@ -331,6 +331,11 @@ def test_move_needs_a_record_restore_without_one_changes_nothing(host):
 
 def test_check_mode_of_move_and_restore_changes_nothing(host):
     step(host, "save")
+    os.unlink(os.path.join(host["work"], "migration.lock"))
+    before = sorted(os.listdir(host["work"]))
+    for name in ("save", "move", "restore"):
+        step(host, name, _ansible_check_mode=True)
+    assert sorted(os.listdir(host["work"])) == before, "not even a lock file"
     kind, res = step(host, "move", _ansible_check_mode=True)
     assert kind == "Exit" and res["changed"] is True
     assert os.path.isdir(os.path.join(host["root"], "overlay2")) and host["active"] == "active"
