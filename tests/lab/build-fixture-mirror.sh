@@ -14,14 +14,19 @@
 # repacked from Debian unstable's docker.io, docker-cli, containerd 2.1, runc
 # (where the codename's libc allows it; else the codename's own), tini-static,
 # docker-buildx and docker-compose - the CLI plugins are the real programs.
+# linux/ubuntu carries the same packages for Ubuntu's codenames (noble, jammy)
+# for the lab's Ubuntu stand-in hosts, which are Debian 12 underneath: the
+# bookworm pool under each Ubuntu codename (versions keep Debian's suffix).
 # Signed with a throwaway key made at build time. Prints the mirror's root.
 source "$(dirname "$0")/lib.sh"
 
 CODENAMES=(bookworm:12 trixie:13)
+# Ubuntu codename:base codename (the stand-in hosts' real userland).
+UBUNTU_CODENAMES=(noble:bookworm jammy:bookworm)
 # The suite that carries today's engine, fetched from the same archive.
 NEW_SUITE="${DOCKEROPS_NEW_ENGINE_SUITE:-unstable}"
 MIRROR="$(debian_mirror)"
-hash="$(printf '%s %s %s\n' "${CODENAMES[*]}" "${MIRROR}" "${NEW_SUITE}" | cat - "$0" "${LAB_DIR}/debcontrol.py" | sha256sum | cut -c1-12)"
+hash="$(printf '%s %s %s %s\n' "${CODENAMES[*]}" "${UBUNTU_CODENAMES[*]}" "${MIRROR}" "${NEW_SUITE}" | cat - "$0" "${LAB_DIR}/debcontrol.py" | sha256sum | cut -c1-12)"
 OUT="${DOCKEROPS_CACHE}/fixture-mirror-${hash}"
 if [ -e "${OUT}/.complete" ]; then
   log "fixture mirror is current: ${OUT}"
@@ -235,12 +240,34 @@ for entry in "${CODENAMES[@]}"; do
   done
 done
 
+UROOT="${OUT}/linux/ubuntu"
+for entry in "${UBUNTU_CODENAMES[@]}"; do
+  codename="${entry%%:*}"; base="${entry##*:}"
+  log "  ${codename}: the ${base} packages under Ubuntu's codename"
+  dists="${UROOT}/dists/${codename}"
+  for channel in stable test; do
+    mkdir -p "${dists}/pool/${channel}/amd64"
+    ln "${ROOT}/dists/${base}/pool/${channel}/amd64/"*.deb "${dists}/pool/${channel}/amd64/"
+  done
+  (cd "${UROOT}" && for channel in stable test; do
+     mkdir -p "dists/${codename}/${channel}/binary-amd64"
+     apt-ftparchive packages "dists/${codename}/pool/${channel}" > "dists/${codename}/${channel}/binary-amd64/Packages"
+     gzip -9kf "dists/${codename}/${channel}/binary-amd64/Packages"
+   done)
+  apt-ftparchive -o APT::FTPArchive::Release::Origin=Docker -o APT::FTPArchive::Release::Label=Docker \
+    -o "APT::FTPArchive::Release::Suite=${codename}" -o "APT::FTPArchive::Release::Codename=${codename}" \
+    -o "APT::FTPArchive::Release::Components=stable test" -o APT::FTPArchive::Release::Architectures=amd64 \
+    release "${dists}" > "${WORK}/Release" && mv "${WORK}/Release" "${dists}/Release"
+  sed "s/\"codename\": \"${base}\"/\"codename\": \"${codename}\"/" "${ROOT}/dists/${base}/versions.json" > "${dists}/versions.json"
+done
+
 log "  signing with a throwaway key"
 gpg --batch --quiet --passphrase '' --quick-gen-key "dockerops.host fixture mirror <fixture@dockerops.invalid>" ed25519 sign never
 fpr="$(gpg --batch --with-colons --list-keys | awk -F: '/^fpr/ {print $10; exit}')"
 gpg --batch --armor --export "${fpr}" > "${ROOT}/gpg"
+cp "${ROOT}/gpg" "${UROOT}/gpg"
 echo "${fpr}" > "${OUT}/FINGERPRINT"
-for dists in "${ROOT}"/dists/*/; do
+for dists in "${ROOT}"/dists/*/ "${UROOT}"/dists/*/; do
   gpg --batch --yes --clearsign -o "${dists}/InRelease" "${dists}/Release"
   gpg --batch --yes -abs -o "${dists}/Release.gpg" "${dists}/Release"
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A bootable Debian 12 VM disk for the kernel-level scenarios, from Debian's
 # archive only: debootstrap with a kernel, lvm2, thin-provisioning-tools and
-# sshd, written into a raw ext4 disk with mke2fs -d. The kernel and initrd are
+# sshd, Debian's engine installed but not enabled, written into a raw ext4
+# disk with mke2fs -d. The kernel and initrd are
 # kept beside it for QEMU's direct boot. Cached by a hash of this recipe.
 # Prints the image directory (disk.raw, vmlinuz, initrd.img, id_ed25519).
 source "$(dirname "$0")/lib.sh"
@@ -33,6 +34,26 @@ if [ ! -e "${BASE}" ]; then
 else
   tar -C "${rootfs}" -xf "${BASE}"
 fi
+
+# Debian's engine (20.10) and python3-requests are installed natively here, not
+# in each scenario's VM under software emulation (minutes there, seconds here).
+# Their units stay disabled: the VM boots as a host with the packages but no
+# engine running (br_netfilter not loaded, as kernel_params' fresh state
+# needs), and the roles enable and start it. apparmor stays out: the VM's
+# kernel enforces AppArmor, and docker_install_ubuntu must install the parser.
+log "installing docker.io and python3-requests into the VM's root filesystem"
+printf '#!/bin/sh\nexit 101\n' > "${rootfs}/usr/sbin/policy-rc.d"; chmod 0755 "${rootfs}/usr/sbin/policy-rc.d"
+resolv_added=""
+[ -e "${rootfs}/etc/resolv.conf" ] || [ -L "${rootfs}/etc/resolv.conf" ] || { cp -L /etc/resolv.conf "${rootfs}/etc/resolv.conf"; resolv_added=1; }
+{ chroot "${rootfs}" apt-get update -q && \
+  DEBIAN_FRONTEND=noninteractive chroot "${rootfs}" apt-get install -q -y --no-install-recommends docker.io python3-requests; } \
+  >"${OUT}/engine.log" 2>&1 || { tail -20 "${OUT}/engine.log" >&2; die "installing docker.io into the VM's rootfs failed"; }
+rm -f "${rootfs}/usr/sbin/policy-rc.d"
+[ -z "${resolv_added}" ] || rm -f "${rootfs}/etc/resolv.conf"
+systemctl --root "${rootfs}" disable docker.service docker.socket containerd.service >>"${OUT}/engine.log" 2>&1
+# As a minimal image: no package indexes (the roles read them afresh) and no downloaded packages.
+rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/archives/*.deb "${rootfs}"/var/cache/apt/*.bin
+rm -f "${OUT}/engine.log"
 
 ssh-keygen -q -t ed25519 -N '' -C dockerops-lab-vm -f "${OUT}/id_ed25519"
 install -d -m 0700 "${rootfs}/root/.ssh"

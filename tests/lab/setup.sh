@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the demo and the tests need, on a fresh Debian/Ubuntu machine:
 # host packages and a running engine, the venv and dependency collections,
-# the lab images and the fixture Docker CE mirror. Each step reuses what an
+# the lab images (Debian, and Ubuntu stand-ins on Debian 12) and the fixture
+# Docker CE mirror. Each step reuses what an
 # earlier run built from the same recipe. Writes .cache/lab.env.
 source "$(dirname "$0")/lib.sh"
 
@@ -9,6 +10,7 @@ bash "${LAB_DIR}/host-deps.sh"
 VENV="$(bash "${LAB_DIR}/venv.sh")"
 COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
 for codename in bookworm trixie; do bash "${LAB_DIR}/build-image.sh" "${codename}"; done
+for codename in noble jammy; do bash "${LAB_DIR}/build-ubuntu-image.sh" "${codename}"; done
 MIRROR="$(bash "${LAB_DIR}/build-fixture-mirror.sh")"
 bash "${LAB_DIR}/build-el-image.sh"
 EL_MIRROR="$(bash "${LAB_DIR}/build-el-fixture-repo.sh")"

@@ -21,9 +21,13 @@ def recorded(host, path):
     return dict(line.split("=", 1) for line in host.file(path).content_string.splitlines())
 
 
+def os_release(host):
+    return dict(line.split("=", 1) for line in host.file("/etc/os-release").content_string.splitlines() if "=" in line)
+
+
 def fixture_28(host):
-    codename = host.check_output(". /etc/os-release && echo $VERSION_CODENAME")
-    path = "/srv/docker-mirror/linux/debian/dists/%s/versions.json" % codename
+    release = os_release(host)
+    path = "/srv/docker-mirror/linux/%s/dists/%s/versions.json" % (release["ID"], release["VERSION_CODENAME"])
     return json.loads(host.file(path).content_string)["docker_ce_28"]
 
 
@@ -36,10 +40,29 @@ def test_engine_28_5_2_from_the_fixture(host):
         assert host.service(unit).is_running and host.service(unit).is_enabled, unit
 
 
+def test_pinned_packages_are_held(host):
+    # Every host is pinned (28.5.2; e28-upgrade first 26.1, then raised): apt drops the hold of a held package
+    # it upgrades, so on e28-upgrade this checks that the role put the hold back after the raised pin.
+    held = set(host.check_output("apt-mark showhold").split())
+    assert {"docker-ce", "docker-ce-cli", "docker-ce-rootless-extras", "containerd.io"} <= held, held
+
+
 def test_cli_plugins_are_the_real_programs(host):
     assert "Docker Compose version" in host.check_output("docker compose version")
     assert host.check_output("docker buildx version").startswith("github.com/docker/buildx")
     assert host.file("/usr/libexec/docker/cli-plugins/docker-compose").is_file
+
+
+def test_ubuntu_hosts_take_the_ubuntu_path(host):
+    release = os_release(host)
+    if release["ID"] != "ubuntu":
+        return
+    sources = host.file("/etc/apt/sources.list.d/docker.sources").content_string
+    assert "URIs: file:///srv/docker-mirror/linux/ubuntu\n" in sources
+    assert "Suites: %s\n" % release["VERSION_CODENAME"] in sources
+    # Ubuntu's own Compose plugin package conflicts with Docker CE's: the role removed it.
+    assert not host.package("docker-compose-v2").is_installed
+    assert host.package("docker-compose-plugin").is_installed
 
 
 def test_storage_driver_and_image_store(host):
