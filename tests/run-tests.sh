@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit tools build sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
+ALL=(lint unit tools build quickstart sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
 SUITES=("${@:-${ALL[@]}}")
 passed=0; failed=0; failures=()
 mkdir -p tests/output
@@ -34,6 +34,7 @@ suite_tools() {
   python -m pytest -q -p no:cacheprovider tests/tools
 }
 suite_build() { bash tests/collection-build.sh; }
+suite_quickstart() { bash tests/quickstart.sh; }
 suite_sanity() { bash tests/sanity.sh; }
 molecule_scenario() {
   local scenario="$1"
@@ -46,6 +47,7 @@ for suite in "${SUITES[@]}"; do
     unit) run_suite "unit tests (pytest)" suite_unit ;;
     tools) run_suite "real-tool tests: the key pin against apt and rpm (pytest)" suite_tools ;;
     build) run_suite "collection build, install and FQCN resolution; examples, changelog, EE" suite_build ;;
+    quickstart) run_suite "README quick start from the tarball, in a fresh directory, against a lab host" suite_quickstart ;;
     sanity) run_suite "ansible-test sanity (plugins/, offline tests)" suite_sanity ;;
     molecule) for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && run_suite "molecule: ${s#molecule:}" molecule_scenario "${s#molecule:}"; done ;;
     molecule:*) run_suite "molecule: ${suite#molecule:}" molecule_scenario "${suite#molecule:}" ;;

@@ -121,6 +121,28 @@ def changed(new, old):
     return sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
 
 
+def engine_config_guess(recorded, on_disk, started_after_write):
+    """What the engine runs with when daemon.json (on_disk) was edited by hand after this module recorded
+    what the engine was given (recorded).
+
+    An engine started after the edit runs with the file. Otherwise it runs with what was recorded, except that a
+    reload (SIGHUP, `systemctl reload docker`) may have taken the file's reloadable keys: for those the guess is
+    the file's value, so that putting them back is a reload (which stops nothing), never "nothing to do" while
+    the engine may run with the edit.
+    """
+    if recorded is None or on_disk == recorded:
+        return recorded
+    if started_after_write:
+        return dict(on_disk)
+    guess = dict(recorded)
+    for key in RELOADABLE_KEYS:
+        if key in on_disk:
+            guess[key] = on_disk[key]
+        else:
+            guess.pop(key, None)
+    return guess
+
+
 def decide(new, applied, engine_answers, force_restart=False, pending_unknown=False):
     """('none'|'reload'|'restart'|'start', keys) for taking new when the engine runs with applied.
 

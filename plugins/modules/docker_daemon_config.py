@@ -187,9 +187,9 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, daemon_apply, daemon_config
+from ansible_collections.dockerops.host.plugins.module_utils import (
+    _daemon_json, _docker_engine, _files, daemon_apply, daemon_config)
 
 NETDB = "network/files/local-kv.db"
 
@@ -265,20 +265,10 @@ class Engine(object):
 
 def _read_json(module, path, what):
     try:
-        with open(path, "rb") as f:
-            text = f.read()
-    except (IOError, OSError) as e:
-        module.fail_json(msg="Could not read %s %s: %s" % (what, path, to_native(e)))
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text.decode("utf-8"))
-    except ValueError as e:
-        module.fail_json(msg="%s %s is not valid JSON (%s); fix or remove it. Nothing was changed."
-                         % (what, path, to_native(e)))
-    if not isinstance(data, dict):
-        module.fail_json(msg="%s %s must hold a JSON object. Nothing was changed." % (what, path))
-    return data
+        return _daemon_json.load(path, what)
+    except _daemon_json.DaemonJsonError as e:
+        hint = "" if str(e).startswith("Could not read") else "; fix or remove it"
+        module.fail_json(msg="%s%s. Nothing was changed." % (e, hint))
 
 
 class Transaction(object):
@@ -518,6 +508,15 @@ class Transaction(object):
             started_after = self.engine_started_after_write()
             applied = current
             pending_unknown = started_after is False
+        elif answers and file_changes and previous_text is not None and applied != current:
+            # daemon.json was edited by hand since the last run: the engine may have taken the edit.
+            started_after = self.engine_started_after_write()
+            applied = daemon_apply.engine_config_guess(applied, current, started_after)
+            self.result["messages"].append(
+                "daemon.json was changed outside this module since its last run; putting back: %s%s"
+                % (", ".join(daemon_apply.changed(new, current)),
+                   " (the engine's start time is unknown, so its start-time settings are taken as not changed; "
+                   "restart the engine to be sure)" if started_after is None else ""))
         pending = answers and not file_changes and (pending_unknown or (state is not None and applied != new))
         self.result["pending"] = bool(pending)
         files_changed = sorted(path for path, digest in self.file_sums().items()

@@ -172,12 +172,12 @@ overlay2:
            reasons: ["kernel 6.1.0-50-amd64 is 4.0 or later", "overlay file system available", "data root on ext4"]}
 """
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, _storage_move, lvm, storage
+from ansible_collections.dockerops.host.plugins.module_utils import (
+    _daemon_json, _docker_engine, _files, _storage_move, lvm, storage)
 
 PROC_FILESYSTEMS = "/proc/filesystems"
 
@@ -232,11 +232,10 @@ def same_file_system(a, b):
 def configured_driver(module, data_root):
     """What a host whose engine does not answer is set up for: daemon.json's storage-driver, or devicemapper data."""
     try:
-        with open(module.params["daemon_json"]) as f:
-            config = json.load(f)
-        if isinstance(config, dict) and config.get("storage-driver"):
-            return config["storage-driver"]
-    except (IOError, OSError, ValueError):
+        driver = _daemon_json.load(module.params["daemon_json"]).get("storage-driver")
+        if driver:
+            return driver
+    except _daemon_json.DaemonJsonError:
         pass
     return "devicemapper" if os.path.isdir(os.path.join(data_root, "devicemapper")) else None
 

@@ -186,14 +186,13 @@ warnings_found:
 """
 
 import glob
-import json
 import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _files, lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_json, _docker_engine, _files, lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
 # Every logical volume this module creates carries it: a volume without it is not this module's to convert.
@@ -409,14 +408,10 @@ class ThinPool(object):
         found = []
         for path in paths:
             try:
-                with open(path) as f:
-                    text = f.read()
-                # dockerd takes an empty daemon.json as no settings.
-                config = json.loads(text) if text.strip() else {}
-            except (IOError, OSError, ValueError) as e:
-                self.fail("engine_configs: could not read %s (%s), so whether it names %s is unknown; nothing was "
-                          "removed" % (path, to_native(e), self.device))
-            opts = config.get("storage-opts") if isinstance(config, dict) else None
+                config = _daemon_json.load(path, "engine_configs:")
+            except _daemon_json.DaemonJsonError as e:
+                self.fail("%s, so whether it names %s is unknown; nothing was removed" % (e, self.device))
+            opts = config.get("storage-opts")
             for opt in opts if isinstance(opts, list) else []:
                 key, _sep, value = str(opt).partition("=")
                 if key.strip() == "dm.thinpooldev" and os.path.basename(value.strip()) == self.dm_name:

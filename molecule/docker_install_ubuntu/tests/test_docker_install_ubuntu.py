@@ -123,3 +123,8 @@ def test_no_apparmor_parser_where_the_kernel_has_no_apparmor(host):
     # so the role installs no parser. Where the kernel enforces it (the VM of molecule/docker_storage), it does.
     assert not host.file("/sys/module/apparmor/parameters/enabled").exists
     assert not host.package("apparmor").is_installed
+
+
+def test_python3_apt_installed_where_it_was_missing(host):
+    # prepare.yml removed it from install-bookworm-upstream; the converge installs it (check mode did not).
+    assert host.package("python3-apt").is_installed

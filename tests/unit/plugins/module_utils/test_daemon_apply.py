@@ -196,3 +196,33 @@ def test_a_later_drop_in_that_sets_exec_start_is_refused():
 def test_hosts_on_a_unit_without_exec_start_is_refused():
     with pytest.raises(da.DaemonApplyError, match="has no ExecStart="):
         da.hosts_dropin({"hosts": ["unix:///var/run/docker.sock"]}, None)
+
+
+def test_engine_config_guess_after_a_hand_edit():
+    recorded = {"registry-mirrors": ["https://a.example"], "log-opts": {"max-file": "3"}}
+    edited = {"registry-mirrors": ["https://b.example"], "log-opts": {"max-file": "7"}, "debug": True}
+    # Not restarted since the edit: the recorded start-time settings, the file's reloadable ones.
+    assert da.engine_config_guess(recorded, edited, False) == {
+        "registry-mirrors": ["https://b.example"], "log-opts": {"max-file": "3"}, "debug": True}
+    assert da.engine_config_guess(recorded, edited, None) == da.engine_config_guess(recorded, edited, False)
+    # A reloadable key the edit removed is gone from the guess too.
+    assert da.engine_config_guess({"debug": True, "bip": "10.1.0.1/16"}, {"bip": "10.1.0.1/16"}, False) == {
+        "bip": "10.1.0.1/16"}
+    # Restarted since: the file.
+    assert da.engine_config_guess(recorded, edited, True) == edited
+    # No edit, or nothing recorded: unchanged.
+    assert da.engine_config_guess(recorded, dict(recorded), False) == recorded
+    assert da.engine_config_guess(None, edited, False) is None
+
+
+def test_putting_back_a_hand_edit_reloads_only_what_a_reload_may_have_taken():
+    recorded = {"registry-mirrors": ["https://a.example"], "log-opts": {"max-file": "3"}}
+    # A reloadable key edited: putting it back is a reload.
+    edited = {"registry-mirrors": ["https://b.example"], "log-opts": {"max-file": "3"}}
+    assert da.decide(recorded, da.engine_config_guess(recorded, edited, False), True) == (
+        "reload", ["registry-mirrors"])
+    # Only a start-time key edited, engine not restarted since: the file is put back, the engine keeps running.
+    edited = {"registry-mirrors": ["https://a.example"], "log-opts": {"max-file": "7"}}
+    assert da.decide(recorded, da.engine_config_guess(recorded, edited, False), True) == ("none", [])
+    # ...and restarted since: it runs with the edit, so putting it back is a restart.
+    assert da.decide(recorded, da.engine_config_guess(recorded, edited, True), True) == ("restart", ["log-opts"])

@@ -83,6 +83,27 @@ def test_a_pending_change_from_an_aborted_run_is_applied(run):
     assert res["pending"] is True and res["action"] == "would_reload" and res["changed_keys"] == ["registry-mirrors"]
 
 
+def test_a_hand_edited_reloadable_key_is_put_back_by_a_reload(run, tmp_path):
+    # The role set mirror a; someone wrote b into daemon.json and may have reloaded the engine since.
+    wanted = {"registry-mirrors": ["https://a.example"]}
+    kind, res = run(wanted, current={"registry-mirrors": ["https://b.example"]},
+                    state={"config": wanted, "managed_keys": ["registry-mirrors"]})
+    assert kind == "Exit" and res["changed"] and res["action"] == "would_reload"
+    assert res["changed_keys"] == ["registry-mirrors"]
+    assert any(m.startswith("daemon.json was changed outside this module since its last run; putting back: "
+                            "registry-mirrors (the engine's start time is unknown") for m in res["messages"])
+
+
+def test_a_hand_edited_start_time_key_is_put_back_without_a_restart(run):
+    # log-opts only takes effect at start, and the engine has not been restarted since the edit
+    # (the recorded systemctl answer gives no PID, so its start time is unknown): the file is put back.
+    wanted = {"log-opts": {"max-file": "3"}}
+    kind, res = run(wanted, current={"log-opts": {"max-file": "7"}},
+                    state={"config": wanted, "managed_keys": ["log-opts"]})
+    assert kind == "Exit" and res["changed"] and res["action"] == "none"
+    assert '"max-file": "7"' in res["diff"]["before"] and '"max-file": "3"' in res["diff"]["after"]
+
+
 def test_nothing_to_do(run):
     wanted = {"live-restore": True}
     kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]})

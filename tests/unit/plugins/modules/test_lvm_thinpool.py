@@ -407,7 +407,8 @@ def test_absent_refuses_when_a_daemon_json_cannot_be_read(lvm, tmp_path):
     daemon = tmp_path / "daemon.json"
     daemon.write_text("{broken")
     kind, res = run({"state": "absent", "engine_configs": [str(daemon)]})
-    assert kind == "Fail" and "could not read %s" % daemon in res["msg"] and changing(lvm) == []
+    assert kind == "Fail" and "engine_configs: %s is not valid JSON" % daemon in res["msg"] and changing(lvm) == []
+    assert "so whether it names /dev/mapper/docker-thinpool is unknown; nothing was removed" in res["msg"]
 
 
 def test_absent_takes_an_empty_daemon_json_as_no_settings(lvm, tmp_path):
