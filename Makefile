@@ -7,7 +7,7 @@ help:
 	@echo "make demo   - provision a throwaway local test host and converge it with the site playbook"
 	@echo "make test   - set up the lab and run every test suite (what CI runs)"
 	@echo "make lint | unit | tools | build | sanity | molecule - one suite (after make lab)"
-	@echo "make bench  - benchmarks (not part of make test): table in README, JSON in tests/bench/results.json"
+	@echo "make bench  - benchmarks (not part of make test): table in docs/benchmarks.md, JSON in tests/bench/results.json"
 
 lab:
 	bash tests/lab/setup.sh
@@ -25,4 +25,4 @@ lint unit tools build sanity molecule:
 	bash tests/run-tests.sh $@
 
 bench: lab
-	source .cache/lab.env && python tests/bench/bench.py --readme
+	source .cache/lab.env && python tests/bench/bench.py --doc

@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
 # The test run: every suite runs, each is reported, and the run fails if any
 # failed. Suites can be picked: tests/run-tests.sh lint unit build molecule
+#
+# With no suite named (make test, CI), the suites run in two lanes at once:
+# the VM lane (the scenarios that boot QEMU VMs under software emulation) and
+# the host lane (everything else). Each suite's output goes to
+# tests/output/logs/<suite>.log; a failed suite's log tail is printed at the
+# end. DOCKEROPS_TEST_LANES=1 runs them one after another with live output,
+# as naming suites does. docs/testing.md has the lanes and their times.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
 ALL=(lint unit tools build quickstart sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
-SUITES=("${@:-${ALL[@]}}")
-passed=0; failed=0; failures=()
+# The VM lane, longest first. Each of these boots its own VM(s) on its own
+# forwarded port, so they never share a host with the other lane.
+VM_LANE=(molecule:docker_storage molecule:fleet molecule:kernel_params molecule:lvm_thinpool)
+LOGS=tests/output/logs
+RESULTS=tests/output/results
 mkdir -p tests/output
 
-run_suite() {
-  local name="$1"; shift
-  printf '\n\033[1;35m=== %s ===\033[0m\n' "${name}"
-  local start=$SECONDS
-  if "$@"; then
-    passed=$((passed + 1)); printf '\033[1;32m--- %s: PASSED (%ds)\033[0m\n' "${name}" $((SECONDS - start))
-  else
-    failed=$((failed + 1)); failures+=("${name}"); printf '\033[1;31m--- %s: FAILED (%ds)\033[0m\n' "${name}" $((SECONDS - start))
-  fi
+describe() {
+  case "$1" in
+    lint) echo "lint (yamllint, ansible-lint production, changelog fragments)" ;;
+    unit) echo "unit tests (pytest)" ;;
+    tools) echo "real-tool tests: the key pin against apt and rpm (pytest)" ;;
+    build) echo "collection build, install and FQCN resolution; examples, changelog, EE" ;;
+    quickstart) echo "README quick start from the tarball, in a fresh directory, against a lab host" ;;
+    sanity) echo "ansible-test sanity (plugins/, offline tests)" ;;
+    molecule:*) echo "molecule: ${1#molecule:}" ;;
+    *) return 1 ;;
+  esac
 }
 
 suite_lint() {
@@ -36,23 +48,99 @@ suite_tools() {
 suite_build() { bash tests/collection-build.sh; }
 suite_quickstart() { bash tests/quickstart.sh; }
 suite_sanity() { bash tests/sanity.sh; }
-molecule_scenario() {
-  local scenario="$1"
-  (cd "$(pwd)" && molecule test -s "${scenario}")
+molecule_scenario() { molecule test -s "$1"; }
+
+run_one() {
+  case "$1" in
+    lint|unit|tools|build|quickstart|sanity) "suite_$1" ;;
+    molecule:*) molecule_scenario "${1#molecule:}" ;;
+  esac
 }
 
+# Expand "molecule" and check every name before anything runs.
+SUITES=()
+for suite in "${@:-${ALL[@]}}"; do
+  if [[ "${suite}" == molecule ]]; then
+    for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && SUITES+=("$s"); done
+  elif describe "${suite}" >/dev/null && { [[ "${suite}" != molecule:* ]] || [ -f "molecule/${suite#molecule:}/molecule.yml" ]; }; then
+    SUITES+=("${suite}")
+  else
+    echo "unknown suite ${suite} (suites: ${ALL[*]} molecule)" >&2; exit 2
+  fi
+done
+
+# One after another, output live.
+run_sequential() {
+  local suite start rc
+  for suite in "${SUITES[@]}"; do
+    printf '\n\033[1;35m=== %s ===\033[0m\n' "$(describe "${suite}")"
+    start=$SECONDS
+    run_one "${suite}"; rc=$?
+    record "${suite}" "${rc}" $((SECONDS - start))
+  done
+}
+
+record() {  # record SUITE RC SECONDS
+  local word=PASSED colour=32
+  (($2)) && { word=FAILED; colour=31; }
+  mkdir -p "${RESULTS}"
+  printf '%s %s\n' "${word}" "$3" > "${RESULTS}/${1//:/_}"
+  printf '\033[1;%sm--- %s: %s (%ds)\033[0m\n' "${colour}" "$(describe "$1")" "${word}" "$3"
+}
+
+run_lane() {  # run_lane NAME SUITE... : one after another, each into its log
+  local lane="$1" suite start rc log; shift
+  for suite in "$@"; do
+    log="${LOGS}/${suite//:/_}.log"
+    printf '\033[1;35m=== [%s lane] %s ===\033[0m  (log: %s)\n' "${lane}" "$(describe "${suite}")" "${log}"
+    start=$SECONDS
+    run_one "${suite}" >"${log}" 2>&1 </dev/null; rc=$?
+    record "${suite}" "${rc}" $((SECONDS - start))
+  done
+}
+
+run_lanes() {
+  local vm=() host=() suite s pids=()
+  for suite in "${SUITES[@]}"; do
+    for s in "${VM_LANE[@]}"; do [[ "$s" == "${suite}" ]] && { vm+=("${suite}"); continue 2; }; done
+    host+=("${suite}")
+  done
+  # The VM lane in its own order (longest first); the host lane in ALL's.
+  local ordered=()
+  for s in "${VM_LANE[@]}"; do for suite in "${vm[@]}"; do [[ "$s" == "${suite}" ]] && ordered+=("$s"); done; done
+  rm -rf "${LOGS}"; mkdir -p "${LOGS}"
+  # Each lane in its own process group (job control), so that a killed run
+  # takes both lanes and everything they started with it.
+  set -m
+  if ((${#ordered[@]})); then run_lane vm "${ordered[@]}" & pids+=($!); fi
+  if ((${#host[@]})); then run_lane host "${host[@]}" & pids+=($!); fi
+  set +m
+  trap 'for pid in "${pids[@]}"; do kill -TERM -- "-${pid}" 2>/dev/null; done; exit 130' INT TERM HUP
+  for pid in "${pids[@]}"; do wait "${pid}"; done
+  trap - INT TERM HUP
+}
+
+rm -rf "${RESULTS}"
+start_all=$SECONDS
+if (($# == 0)) && [[ "${DOCKEROPS_TEST_LANES:-2}" != 1 ]]; then
+  run_lanes
+else
+  run_sequential
+fi
+
+passed=0; failed=0; failures=()
+printf '\n%-60s %8s\n' "suite" "time"
 for suite in "${SUITES[@]}"; do
-  case "${suite}" in
-    lint) run_suite "lint (yamllint, ansible-lint production, changelog fragments)" suite_lint ;;
-    unit) run_suite "unit tests (pytest)" suite_unit ;;
-    tools) run_suite "real-tool tests: the key pin against apt and rpm (pytest)" suite_tools ;;
-    build) run_suite "collection build, install and FQCN resolution; examples, changelog, EE" suite_build ;;
-    quickstart) run_suite "README quick start from the tarball, in a fresh directory, against a lab host" suite_quickstart ;;
-    sanity) run_suite "ansible-test sanity (plugins/, offline tests)" suite_sanity ;;
-    molecule) for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && run_suite "molecule: ${s#molecule:}" molecule_scenario "${s#molecule:}"; done ;;
-    molecule:*) run_suite "molecule: ${suite#molecule:}" molecule_scenario "${suite#molecule:}" ;;
-    *) echo "unknown suite ${suite}" >&2; failed=$((failed + 1)); failures+=("${suite}") ;;
-  esac
+  read -r word secs < "${RESULTS}/${suite//:/_}" 2>/dev/null || { word=FAILED; secs=0; }
+  printf '%-60s %7ss %s\n' "$(describe "${suite}" | cut -c1-60)" "${secs}" "${word}"
+  if [[ "${word}" == PASSED ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("${suite}"); fi
+done
+printf '%-60s %7ss\n' "wall time" $((SECONDS - start_all))
+for suite in "${failures[@]}"; do
+  log="${LOGS}/${suite//:/_}.log"
+  [ -f "${log}" ] || continue
+  printf '\n\033[1;31m=== %s failed: the last 600 lines of %s ===\033[0m\n' "$(describe "${suite}")" "${log}"
+  tail -n 600 "${log}"
 done
 
 printf '\n'

@@ -61,6 +61,13 @@ options:
     description: Check the mirror's TLS certificate.
     type: bool
     default: true
+  backup:
+    description:
+      - Before replacing an existing O(dest), keep a copy of it beside it (the name is returned in RV(backup_file)),
+        so that a caller can put it back when the new key turns out to be unusable, for example when apt cannot
+        read the repository it signs.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -117,6 +124,11 @@ dest:
   description: The keyring written (or that would be written in check mode).
   returned: success
   type: str
+backup_file:
+  description: The copy of the previous O(dest), when O(backup) is set and an existing O(dest) was replaced.
+  returned: changed and O(backup) and O(dest) existed
+  type: str
+  sample: /etc/apt/keyrings/docker.gpg.3141.2026-11-29@10:55:02~
 """
 
 import os
@@ -180,6 +192,7 @@ def main():
             pin_variable=dict(type="str", default="fingerprint"),
             timeout=dict(type="int", default=30),
             validate_certs=dict(type="bool", default=True),
+            backup=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -215,6 +228,8 @@ def main():
                 key.summary(), st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode))
             result["diff"]["after"] = "%s (owner 0:0, mode %04o)\n" % (key.summary(), KEY_MODE)
     if changed and not module.check_mode:
+        if p["backup"] and current is not None:
+            result["backup_file"] = module.backup_local(dest)
         _files.write_atomic(module, dest, content, mode=KEY_MODE, dir_mode=DIR_MODE)
     module.exit_json(**result)
 

@@ -138,7 +138,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 pool:
-  description: The pool as it is after the run (as it would be, in check mode, where it does not exist yet).
+  description:
+    - The pool as it is after the run (as it would be, in check mode).
+    - In check mode a pool that does not exist yet has its device, chunk size, profile and monitoring as the run
+      would make them; its size and use are not known before it exists (null).
   returned: always
   type: dict
   contains:
@@ -267,11 +270,24 @@ class ThinPool(object):
         pool = st["pool"]
         if not pool:
             return dict(device=self.device, exists=False)
+        # A pool check mode plans (planned()) has no size, use or, unless it is asked for, monitoring yet: null.
         return dict(device=self.device, exists=True,
-                    size_bytes=int(pool.get("lv_size") or 0), data_percent=lvmlib.percent(pool.get("data_percent")),
+                    size_bytes=int(pool.get("lv_size") or 0) if "lv_size" in pool else None,
+                    data_percent=lvmlib.percent(pool.get("data_percent")),
                     metadata_percent=lvmlib.percent(pool.get("metadata_percent")),
                     chunk_size_bytes=int(pool.get("chunk_size") or 0), profile=pool.get("lv_profile", ""),
-                    monitored=pool.get("seg_monitor") == "monitored")
+                    monitored=pool.get("seg_monitor") == "monitored" if "seg_monitor" in pool else None)
+
+    def planned(self, before):
+        """Check mode: the state the commands planned would leave. A new pool gets the chunk size, profile and
+        monitoring asked for; an existing one keeps its chunk size (LVM cannot change it) and gets the profile, and
+        monitoring when asked for."""
+        p = self.m.params
+        pool = dict(before["pool"] or {"segtype": "thin-pool", "chunk_size": str(to_bytes(p["chunk_size"]))})
+        pool["lv_profile"] = self.profile
+        if p["monitor"]:
+            pool["seg_monitor"] = "monitored"
+        return dict(before, pool=pool)
 
     # -- safety ---------------------------------------------------------
     def check_devices(self, devices, pvs):
@@ -382,8 +398,8 @@ class ThinPool(object):
             self.do(["lvchange", "--metadataprofile", self.profile, "%s/%s" % (self.vg, self.pool)])
         if p["monitor"] and pool.get("seg_monitor") != "monitored":
             self.do(["lvchange", "--monitor", "y", "%s/%s" % (self.vg, self.pool)])
-        if not self.m.check_mode and self.changed:
-            after = self.state()
+        if self.changed:
+            after = self.planned(before) if self.m.check_mode else self.state()
         return before, after
 
     def write_profile(self, text):

@@ -14,9 +14,18 @@ short_description: Check kernel parameters and modules, now and at boot
 description:
   - Reads the live values of the given kernel parameters under C(/proc/sys) and the loaded kernel modules, and
     compares them with the wanted ones.
-  - Computes the value each parameter will have after a reboot from C(/etc/sysctl.d), C(/run/sysctl.d),
-    C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d) and C(/lib/sysctl.d) (in the order C(systemd-sysctl) applies
-    them, later wins) and C(/etc/sysctl.conf), so that a value that is right now but lost at reboot is reported.
+  - Computes the value each parameter will have after a reboot from what C(systemd-sysctl) reads on the host, so
+    that a value that is right now but lost at reboot is reported.
+  - That is the C(*.conf) files of C(/etc/sysctl.d), C(/run/sysctl.d), C(/usr/local/lib/sysctl.d),
+    C(/usr/lib/sysctl.d) and, where C(/usr) is not merged, C(/lib/sysctl.d). A file masks the file of the same name
+    in the directories after its own (a link to C(/dev/null) or an empty file masks and sets nothing). The files left
+    are applied sorted by file name, whatever their directory; for the same parameter the later name wins. An
+    explicit setting wins over a glob pattern (C(net.ipv4.conf.*.rp_filter)), and a C(-name) line keeps globs off
+    C(name).
+  - C(/etc/sysctl.conf) counts only where a link makes C(systemd-sysctl) read it, such as
+    C(/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf) (Debian 12, Ubuntu) or C(/usr/lib/sysctl.d/99-sysctl.conf); it
+    is then applied under the link's name. Debian 13 has no such link, so a value only in C(/etc/sysctl.conf) is
+    C(not_persisted), and its cause names the line.
   - Reports the warnings C(docker info) gives about these parameters when an engine answers.
   - Read-only.
 version_added: 0.1.0
@@ -38,7 +47,7 @@ options:
   fail_on_mismatch:
     description:
       - Fail, naming each parameter and its cause, unless every parameter is C(ok) and every module is loaded and
-        loaded at boot.
+        loaded at boot. A parameter that is C(not_persisted) (right now, lost at reboot) fails too.
     type: bool
     default: false
   docker_warnings:
@@ -77,7 +86,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 parameters:
-  description: One entry per wanted parameter.
+  description:
+    - One entry per wanted parameter.
+    - C(boot_value) is the value C(systemd-sysctl) sets at boot (null when nothing sets it) and C(boot_source) the
+      file and line that set it, the file a link points to when it was read through one (C(/etc/sysctl.conf:3)).
   returned: always
   type: dict
   sample:

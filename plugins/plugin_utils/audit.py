@@ -93,6 +93,21 @@ def _bridge_nf(sysctl):
     return {name: (params.get(name) or {}).get("actual") for name in BRIDGE_NF}
 
 
+# Container hosts run on another host's kernel: their kernel parameters are that host's, not theirs to persist.
+CONTAINER_TYPES = ("docker", "container", "podman", "lxc", "containerd")
+
+
+def _is_container(facts):
+    return facts.get("virtualization_role") == "guest" and facts.get("virtualization_type") in CONTAINER_TYPES
+
+
+def _not_persisted(sysctl):
+    """{name: entry} of the parameters sysctl_check found right now but lost at reboot."""
+    params = (sysctl or {}).get("parameters") or {}
+    return dict((name, entry) for name, entry in params.items()
+                if isinstance(entry, dict) and entry.get("status") == "not_persisted")
+
+
 def _image_store(info):
     """The image store from docker info alone (docker_host_info's host_info)."""
     if not info.get("Driver"):
@@ -171,6 +186,12 @@ def build_row(host, collected):
         actions.append(dict(code="bridge_nf_off", action=(
             "%s not 1 (%s): containers' bridged traffic bypasses iptables; run dockerops.host.kernel_params"
             % (", ".join(off), ", ".join("%s=%s" % (n, row["bridge_nf"][n] or "missing") for n in off)))))
+    lost = {} if _is_container(facts) else _not_persisted(collected.get("sysctl"))
+    if lost:
+        actions.append(dict(code="not_persisted", action=(
+            "Kernel parameters set now but lost at the next boot: %s; persist them with dockerops.host.kernel_params"
+            % "; ".join("%s=%s (%s)" % (n, lost[n].get("actual"), lost[n].get("cause") or "not persisted")
+                        for n in sorted(lost)))))
     if row["storage_driver"] == "devicemapper":
         version = row["engine_version"] or "unknown"
         actions.append(dict(code="devicemapper", action=(

@@ -12,8 +12,8 @@ Hosts are reached the way a fleet is: over ssh, with pipelining and a known
 interpreter (the containers get sshd in a bench image built from the lab's).
 The no-change rerun is also measured through the lab's docker connection.
 
-Medians over --runs runs; writes JSON and a Markdown table (and the README's
-table between its BENCH markers with --readme).
+Medians over --runs runs; writes JSON and a Markdown table (and docs/benchmarks.md's
+table between its BENCH markers with --doc).
 """
 import argparse
 import json
@@ -258,7 +258,7 @@ def main():
     parser.add_argument("--sizes", default="1,5,10")
     parser.add_argument("--only", default="containers,fleet,vm")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--doc", action="store_true", help="write the table into docs/benchmarks.md")
     parser.add_argument("--tree", help="measure the collection in this checkout (e.g. a git worktree of an older "
                                        "commit) instead of this one: side-by-side before/after with one script")
     args = parser.parse_args()
@@ -301,16 +301,16 @@ def main():
     with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
         f.write(md + "\n")
     print(md)
-    if args.readme:
-        readme = os.path.join(ROOT, "README.md")
-        text = open(readme).read()
+    if args.doc:
+        doc_path = os.path.join(ROOT, "docs", "benchmarks.md")
+        text = open(doc_path).read()
         begin, end = "<!-- BENCH BEGIN -->", "<!-- BENCH END -->"
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1]
         when = sorted({v.get("measured", doc["measured"]) for v in summary.values()})
         stamp = "Measured %s on %d CPUs (`make bench`, medians; raw runs in tests/bench/results.json)." % (
             " and ".join(when), doc["machine"]["cpus"])
-        with open(readme, "w") as f:
+        with open(doc_path, "w") as f:
             f.write(head + begin + "\n" + stamp + "\n\n" + md + "\n" + end + tail)
 
 

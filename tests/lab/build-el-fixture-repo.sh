@@ -38,7 +38,7 @@ if ((${#missing[@]})); then
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 
-hash="$(printf '%s %s %s\n' "${CODENAME}" "${RELEASEVER}" "${MIRROR}" | cat - "$0" | sha256sum | cut -c1-12)"
+hash="$(printf '%s %s %s\n' "${CODENAME}" "${RELEASEVER}" "${MIRROR}" | cat - "$0" "${LAB_DIR}/lib.sh" | sha256sum | cut -c1-12)"
 OUT="${DOCKEROPS_CACHE}/el-fixture-repo-${hash}"
 if [ -e "${OUT}/.complete" ]; then
   log "EL fixture repository is current: ${OUT}"
@@ -58,13 +58,7 @@ BASEOS="${OUT}/rocky/${RELEASEVER}/BaseOS/x86_64/os"
 mkdir -p "${ARCHDIR}/stable/Packages" "${ARCHDIR}/test/Packages" "${BASEOS}/Packages"
 
 log "  downloading docker.io, containerd, runc, tini, python3-requests from Debian ${CODENAME}"
-apt_root="${WORK}/apt"
-mkdir -p "${apt_root}"/{state/lists/partial,cache/archives/partial,debs}
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${MIRROR} ${CODENAME} main" > "${apt_root}/sources.list"
-APT=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=${apt_root}/sources.list" -o Dir::Etc::SourceParts=/dev/null
-     -o "Dir::State=${apt_root}/state" -o "Dir::Cache=${apt_root}/cache"
-     -o Dir::State::status=/dev/null -o APT::Architecture=amd64)
-apt-get "${APT[@]}" update -qq
+apt_for "${CODENAME}" "${CODENAME}"
 PY_DEBS=(python3-requests python3-urllib3 python3-certifi python3-idna python3-charset-normalizer python3-six)
 (cd "${apt_root}/debs" && apt-get "${APT[@]}" download -qq docker.io containerd runc tini "${PY_DEBS[@]}")
 src() { ls "${apt_root}/debs/$1"_*.deb; }

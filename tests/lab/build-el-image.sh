@@ -20,11 +20,7 @@ base_recipe="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.r
   || die "${base} is missing: run tests/lab/build-image.sh bookworm first"
 hash="$(printf '%s\n' "${base_recipe}" | cat - "$0" | sha256sum | cut -c1-12)"
 
-have="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "${image}" 2>/dev/null || true)"
-if [ "${have}" = "${hash}" ]; then
-  log "image ${image} is current (recipe ${hash})"
-  exit 0
-fi
+image_current "${image}" "${hash}" && exit 0
 log "building ${image} (recipe ${hash}, from ${base})"
 
 # The stand-ins in the image's rpm database: NAME|PROVIDES (comma-separated).

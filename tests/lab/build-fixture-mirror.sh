@@ -26,7 +26,7 @@ UBUNTU_CODENAMES=(noble:bookworm jammy:bookworm)
 # The suite that carries today's engine, fetched from the same archive.
 NEW_SUITE="${DOCKEROPS_NEW_ENGINE_SUITE:-unstable}"
 MIRROR="$(debian_mirror)"
-hash="$(printf '%s %s %s %s\n' "${CODENAMES[*]}" "${UBUNTU_CODENAMES[*]}" "${MIRROR}" "${NEW_SUITE}" | cat - "$0" "${LAB_DIR}/debcontrol.py" | sha256sum | cut -c1-12)"
+hash="$(printf '%s %s %s %s\n' "${CODENAMES[*]}" "${UBUNTU_CODENAMES[*]}" "${MIRROR}" "${NEW_SUITE}" | cat - "$0" "${LAB_DIR}/debcontrol.py" "${LAB_DIR}/lib.sh" | sha256sum | cut -c1-12)"
 OUT="${DOCKEROPS_CACHE}/fixture-mirror-${hash}"
 if [ -e "${OUT}/.complete" ]; then
   log "fixture mirror is current: ${OUT}"
@@ -64,16 +64,20 @@ restart_after_upgrade() {
   grep -q 'echo restart' "$1/DEBIAN/postinst" || die "docker-ce postinst: no engine start to turn into a restart"
 }
 
-# apt_for NAME SUITE : a private apt configuration for one suite of the
-# archive (the machine's own sources untouched); sets APT and apt_root.
-apt_for() {
-  apt_root="${WORK}/apt-$1"
-  mkdir -p "${apt_root}"/{state/lists/partial,cache/archives/partial,debs}
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${MIRROR} $2 main" > "${apt_root}/sources.list"
-  APT=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=${apt_root}/sources.list" -o Dir::Etc::SourceParts=/dev/null
-       -o "Dir::State=${apt_root}/state" -o "Dir::Cache=${apt_root}/cache"
-       -o Dir::State::status=/dev/null -o APT::Architecture=amd64)
-  apt-get "${APT[@]}" update -qq
+# index_codename TREE CODENAME : Packages (and .gz) for the stable and test
+# channels of TREE/dists/CODENAME/pool, and its unsigned Release.
+index_codename() {
+  local tree="$1" codename="$2" channel
+  for channel in stable test; do
+    mkdir -p "${tree}/dists/${codename}/${channel}/binary-amd64"
+    (cd "${tree}" && apt-ftparchive packages "dists/${codename}/pool/${channel}") \
+      > "${tree}/dists/${codename}/${channel}/binary-amd64/Packages"
+    gzip -9kf "${tree}/dists/${codename}/${channel}/binary-amd64/Packages"
+  done
+  apt-ftparchive -o APT::FTPArchive::Release::Origin=Docker -o APT::FTPArchive::Release::Label=Docker \
+    -o "APT::FTPArchive::Release::Suite=${codename}" -o "APT::FTPArchive::Release::Codename=${codename}" \
+    -o "APT::FTPArchive::Release::Components=stable test" -o APT::FTPArchive::Release::Architectures=amd64 \
+    release "${tree}/dists/${codename}" > "${WORK}/Release" && mv "${WORK}/Release" "${tree}/dists/${codename}/Release"
 }
 
 log "  ${NEW_SUITE}: downloading today's engine (docker.io, docker-cli, containerd, runc, tini-static, docker-buildx, docker-compose)"
@@ -215,15 +219,7 @@ for entry in "${CODENAMES[@]}"; do
     case "$f" in *docker-ce*_"${v_old#5:}"_*) ;; *) ln "$f" "${dists}/pool/test/amd64/" ;; esac
   done
 
-  (cd "${ROOT}" && for channel in stable test; do
-     mkdir -p "dists/${codename}/${channel}/binary-amd64"
-     apt-ftparchive packages "dists/${codename}/pool/${channel}" > "dists/${codename}/${channel}/binary-amd64/Packages"
-     gzip -9kf "dists/${codename}/${channel}/binary-amd64/Packages"
-   done)
-  apt-ftparchive -o APT::FTPArchive::Release::Origin=Docker -o APT::FTPArchive::Release::Label=Docker \
-    -o "APT::FTPArchive::Release::Suite=${codename}" -o "APT::FTPArchive::Release::Codename=${codename}" \
-    -o "APT::FTPArchive::Release::Components=stable test" -o APT::FTPArchive::Release::Architectures=amd64 \
-    release "${dists}" > "${WORK}/Release" && mv "${WORK}/Release" "${dists}/Release"
+  index_codename "${ROOT}" "${codename}"
   # Lists in ascending version order: stable[-1] is what an unpinned install
   # gets, test[-1] is the newest release candidate; docker_ce_28 is today's engine.
   printf '%s\n' "{\"codename\": \"${codename}\", \"docker_ce\": {\"stable\": [\"${v_old}\", \"${v_new}\", \"${v28}\"], \"test\": [\"${v_new}\", \"${v_rc}\", \"${v28}\", \"${v28_rc}\"]}, \"docker_ce_28\": \"${v28}\", \"containerd_io_28\": \"${c28_v}\"}" \
@@ -249,15 +245,7 @@ for entry in "${UBUNTU_CODENAMES[@]}"; do
     mkdir -p "${dists}/pool/${channel}/amd64"
     ln "${ROOT}/dists/${base}/pool/${channel}/amd64/"*.deb "${dists}/pool/${channel}/amd64/"
   done
-  (cd "${UROOT}" && for channel in stable test; do
-     mkdir -p "dists/${codename}/${channel}/binary-amd64"
-     apt-ftparchive packages "dists/${codename}/pool/${channel}" > "dists/${codename}/${channel}/binary-amd64/Packages"
-     gzip -9kf "dists/${codename}/${channel}/binary-amd64/Packages"
-   done)
-  apt-ftparchive -o APT::FTPArchive::Release::Origin=Docker -o APT::FTPArchive::Release::Label=Docker \
-    -o "APT::FTPArchive::Release::Suite=${codename}" -o "APT::FTPArchive::Release::Codename=${codename}" \
-    -o "APT::FTPArchive::Release::Components=stable test" -o APT::FTPArchive::Release::Architectures=amd64 \
-    release "${dists}" > "${WORK}/Release" && mv "${WORK}/Release" "${dists}/Release"
+  index_codename "${UROOT}" "${codename}"
   sed "s/\"codename\": \"${base}\"/\"codename\": \"${codename}\"/" "${ROOT}/dists/${base}/versions.json" > "${dists}/versions.json"
 done
 

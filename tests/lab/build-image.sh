@@ -13,11 +13,7 @@ INCLUDE="python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,procps,kmod,sudo
 MIRROR="$(debian_mirror)"
 hash="$(printf '%s %s %s\n' "${codename}" "${INCLUDE}" "${MIRROR}" | cat - "$0" | sha256sum | cut -c1-12)"
 
-have="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "${image}" 2>/dev/null || true)"
-if [ "${have}" = "${hash}" ]; then
-  log "image ${image} is current (recipe ${hash})"
-  exit 0
-fi
+image_current "${image}" "${hash}" && exit 0
 
 log "building ${image} (recipe ${hash})"
 rootfs="$(mktemp -d "${DOCKEROPS_CACHE}/rootfs-${codename}.XXXX")"

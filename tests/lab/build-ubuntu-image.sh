@@ -20,11 +20,7 @@ image="dockerops-lab/ubuntu:${codename}"
 base_recipe="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "${base}")" \
   || die "${base} is missing: build-image.sh bookworm first"
 hash="$(printf '%s %s\n' "${codename}" "${base_recipe}" | cat - "$0" | sha256sum | cut -c1-12)"
-have="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "${image}" 2>/dev/null || true)"
-if [ "${have}" = "${hash}" ]; then
-  log "image ${image} is current (recipe ${hash})"
-  exit 0
-fi
+image_current "${image}" "${hash}" && exit 0
 
 log "building ${image} (recipe ${hash})"
 ctx="$(mktemp -d "${DOCKEROPS_CACHE}/ubuntu-${codename}.XXXX")"

@@ -72,3 +72,25 @@ PY
   [ -n "${found}" ] || die "no Debian archive for ${codename} (a 'deb' entry with suite ${codename} and component main) in ${APT_ETC:-/etc/apt}/sources.list or sources.list.d/*.list|*.sources: set DEBIAN_MIRROR to a Debian archive URL"
   echo "${found}"
 }
+
+# image_current IMAGE HASH : true (and says so) when the engine holds IMAGE
+# built from the recipe HASH (its dockerops.recipe label).
+image_current() {
+  local have
+  have="$("${DOCKER}" image inspect -f '{{index .Config.Labels "dockerops.recipe"}}' "$1" 2>/dev/null || true)"
+  [ "${have}" = "$2" ] || return 1
+  log "image $1 is current (recipe $2)"
+}
+
+# apt_for NAME SUITE : a private apt configuration for one suite of the Debian
+# archive at MIRROR (the machine's own sources untouched), under WORK; sets
+# APT (apt-get options) and apt_root, and reads the suite's index.
+apt_for() {
+  apt_root="${WORK:?}/apt-$1"
+  mkdir -p "${apt_root}"/{state/lists/partial,cache/archives/partial,debs}
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${MIRROR:?} $2 main" > "${apt_root}/sources.list"
+  APT=(-o APT::Sandbox::User=root -o "Dir::Etc::SourceList=${apt_root}/sources.list" -o Dir::Etc::SourceParts=/dev/null
+       -o "Dir::State=${apt_root}/state" -o "Dir::Cache=${apt_root}/cache"
+       -o Dir::State::status=/dev/null -o APT::Architecture=amd64)
+  apt-get "${APT[@]}" update -qq
+}

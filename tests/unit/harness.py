@@ -48,6 +48,14 @@ def recorded_info(name):
         return f.read()
 
 
-# docker info of the 28.2 CLI with no engine (rc, stdout, stderr), recorded.
-ENGINE_DOWN_28 = tuple([int(recorded_info("engine-down-28.2-cli.rc"))]
-                       + [recorded_info("engine-down-28.2-cli." + ext) for ext in ("stdout", "stderr")])
+def recorded_run(name):
+    """(rc, stdout, stderr) of a docker info run recorded as name.rc, name.stdout and name.stderr."""
+    return tuple([int(recorded_info(name + ".rc"))] + [recorded_info(name + "." + ext) for ext in ("stdout", "stderr")])
+
+
+# docker info with no engine behind the socket (rc, stdout, stderr), recorded: the 28.2 CLI exits 1, Debian 12's
+# 20.10 CLI exits 0 with only ServerErrors.
+ENGINE_DOWN_28 = recorded_run("engine-down-28.2-cli")
+ENGINE_DOWN_20_10 = recorded_run("engine-down-20.10-cli")
+# The 28.2 CLI under timeout(1) against an engine that never answers: exit 124.
+TIMEOUT_28 = recorded_run("timeout-28.2-cli")

@@ -20,8 +20,8 @@ def recorded_run(name):
     return int(recorded(name + ".rc")), recorded(name + ".stdout"), recorded(name + ".stderr")
 
 
-# The 20.10 CLI with no engine exits 0 with only ServerErrors on stdout, nothing on stderr (README).
-ENGINE_DOWN_20_10 = (0, recorded("engine-down-20.10.json"), "")
+# The 20.10 CLI with no engine exits 0 with only ServerErrors on stdout, nothing on stderr (recorded).
+ENGINE_DOWN_20_10 = recorded_run("engine-down-20.10-cli")
 
 
 class FakeModule(object):
@@ -49,7 +49,12 @@ def test_an_answering_engine_gives_its_info(name):
 
 
 def test_engine_down_with_the_20_10_cli_is_no_answer_naming_the_server_error():
+    assert ENGINE_DOWN_20_10[0] == 0 and ENGINE_DOWN_20_10[2] == "", "the 20.10 CLI exits 0, stderr empty"
     info, why = _docker_engine.info(FakeModule(ENGINE_DOWN_20_10))
+    assert info is None
+    assert why == "Cannot connect to the Docker daemon at unix:///nonexistent.sock. Is the docker daemon running?"
+    # The same CLI's output recorded against another socket.
+    info, why = _docker_engine.info(FakeModule((0, recorded("engine-down-20.10.json"), "")))
     assert info is None
     assert why == "Cannot connect to the Docker daemon at unix:///tmp/d2/d.sock. Is the docker daemon running?"
 

@@ -150,6 +150,72 @@ def test_the_rfc9580_v6_certificate():
     assert openpgp.fingerprints(fixture("keys/rfc9580-v6-certificate.asc")) == [V6, V6_SUB]
 
 
+# A v5 key (LibrePGP / RFC 4880bis) as OpenPGP.js 5.11.3 made it; the fingerprints are the ones OpenPGP.js printed
+# (tests/unit/fixtures/keys/README.md): the primary, the signing subkey, the encryption subkey.
+V5_KEY = "keys/v5-rsa2048-openpgpjs.asc"
+V5, V5_SIGN_SUB, V5_ENC_SUB = expected("keys/v5-rsa2048-openpgpjs")
+
+
+def test_a_v5_key_made_by_openpgp_js_is_accepted_with_its_64_digit_fingerprints():
+    data = fixture(V5_KEY)
+    assert openpgp.fingerprints(data) == [V5, V5_SIGN_SUB, V5_ENC_SUB]
+    key = openpgp.accept_key(data, V5)
+    assert (key.fingerprint, key.version, key.subkeys, key.user_ids) == (
+        V5, 5, [V5_SIGN_SUB, V5_ENC_SUB], ["v5 test key <v5@dockerops.invalid>"])
+    assert key.raw == openpgp.dearmor(data)
+    assert openpgp.accept_key(key.armored(), V5.lower()).raw == key.raw
+
+
+def test_the_v5_key_s_two_octet_lengths_as_openpgp_js_wrote_them():
+    raw = openpgp.dearmor(fixture(V5_KEY))
+    # New-format headers throughout: key, user ID, certification, subkey, binding (with back-signature), subkey,
+    # binding. The first one: tag 6, then the two-octet length 0xC0 0x51 = ((0xC0 - 192) << 8) + 0x51 + 192 = 273.
+    assert raw[:3] == bytes([0xC0 | 6, 0xC0, 0x51])
+    assert [(tag, len(body)) for tag, body in openpgp.packets(raw)] == [
+        (6, 273), (13, 34), (2, 332), (14, 273), (2, 624), (14, 273), (2, 312)]
+
+
+def test_a_v5_binding_signature_with_a_two_octet_subpacket_names_its_issuer():
+    # The signing subkey's binding signature (624 octets) carries the subkey's back-signature as an embedded
+    # signature subpacket of 310 octets (a two-octet subpacket length, first octet 192); the issuer fingerprint
+    # subpacket (v5: version octet 5, 32 octets) is read past it.
+    sigs = [body for tag, body in openpgp.packets(openpgp.dearmor(fixture(V5_KEY))) if tag == 2]
+    assert len(sigs[1]) == 624 and bytes([192, 310 - 192]) in sigs[1]
+    assert [openpgp._signature_info(body) for body in sigs] == [(0x10, {V5}), (0x18, {V5}), (0x18, {V5})]
+
+
+def _subpacket(kind, data):
+    """A signature subpacket with the length encoding of RFC 9580 5.2.3.7 (one octet, two up to 16319, five)."""
+    n = len(data) + 1
+    if n < 192:
+        head = bytes([n])
+    elif n <= 16319:
+        head = bytes([((n - 192) >> 8) + 192, (n - 192) & 0xFF])
+    else:
+        head = bytes([255]) + n.to_bytes(4, "big")
+    return head + bytes([kind]) + data
+
+
+@pytest.mark.parametrize("size", [191, 8383, 8384, 16319, 16320])
+def test_signature_subpacket_lengths_past_the_packet_limits(size):
+    # Two-octet subpacket lengths go up to first octet 254 (16319), where a packet length of 224..254 is partial.
+    notation = _subpacket(20, bytes(size - 1))
+    assert len(notation) == size + (1 if size < 192 else 2 if size <= 16319 else 5)
+    hashed = notation + _subpacket(33, bytes([4]) + bytes.fromhex(PINNED))
+    body = bytes([4, 0x18, 22, 8]) + len(hashed).to_bytes(2, "big") + hashed + bytes([0, 0]) + bytes(2)
+    assert openpgp._signature_info(body) == (0x18, {PINNED})
+
+
+def test_a_v5_subkey_bound_by_the_v5_key_is_refused_under_another_primary():
+    pinned = _packets_of("keys/pinned.gpg")
+    v5 = _packets_of(V5_KEY)
+    # The pinned v4 primary with its user ID and certification, then the v5 key's signing subkey and its binding.
+    grafted = [p for p in pinned if p[0] != 14][:3] + v5[3:5]
+    with pytest.raises(openpgp.OpenPGPError, match="subkey %s is bound by a signature from another key \\(%s\\)"
+                       % (V5_SIGN_SUB, V5)):
+        openpgp.accept_key(_enc(grafted), PINNED)
+
+
 @pytest.mark.parametrize("name, message", [
     # A mirror's own key beside Docker's: apt would trust packages it signs.
     ("keys/pinned-and-other-one-block.asc", "another primary key beside the pinned one: " + OTHER),

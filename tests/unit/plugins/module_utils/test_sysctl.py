@@ -1,3 +1,4 @@
+import errno
 import os
 
 import pytest
@@ -6,6 +7,7 @@ from ansible_collections.dockerops.host.plugins.module_utils import sysctl
 
 BRIDGE = "net.bridge.bridge-nf-call-iptables"
 FORWARD = "net.ipv4.ip_forward"
+SYNCOOKIES = "net.ipv4.tcp_syncookies"
 
 
 @pytest.fixture
@@ -30,6 +32,12 @@ def kernel(tmp_path):
             p = root / path.lstrip("/")
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
+
+        def link(self, path, target):
+            """A symbolic link in the fake root; an absolute target means the fake root's path."""
+            p = root / path.lstrip("/")
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.symlink_to(target)
 
         def check(self, params, modules=()):
             return sysctl.check(params, modules, proc_sys=str(proc_sys), root=str(root),
@@ -74,13 +82,136 @@ def test_etc_masks_the_same_name_in_usr_lib(kernel):
     assert res[FORWARD]["status"] == "ok"
 
 
-def test_etc_sysctl_conf_applies_last(kernel):
+@pytest.mark.parametrize("winner,loser", [
+    # The winner is earlier by directory (/etc before /usr/lib) but later by name ...
+    ("/etc/sysctl.d/50-admin.conf", "/usr/lib/sysctl.d/10-vendor.conf"),
+    # ... and later by directory but later by name, over /etc and /run.
+    ("/usr/lib/sysctl.d/60-vendor.conf", "/etc/sysctl.d/20-admin.conf"),
+    ("/usr/local/lib/sysctl.d/70-local.conf", "/run/sysctl.d/30-runtime.conf"),
+])
+def test_the_later_name_wins_whatever_the_directory(kernel, winner, loser):
     kernel.set(FORWARD, 1)
-    kernel.file("/etc/sysctl.d/90-dockerops.conf", "net.ipv4.ip_forward=1\n")
-    kernel.file("/etc/sysctl.conf", "net.ipv4.ip_forward = 0\n")
+    kernel.file(winner, "net.ipv4.ip_forward = 1\n")
+    kernel.file(loser, "net.ipv4.ip_forward = 0\n")
     res, _ = kernel.check({FORWARD: 1})
-    assert res[FORWARD]["boot_source"] == "/etc/sysctl.conf:1"
+    assert res[FORWARD]["status"] == "ok"
+    assert res[FORWARD]["boot_source"] == winner + ":1"
+
+
+def test_a_masked_file_sets_nothing(kernel):
+    # /etc/sysctl.d/50-vendor.conf hides /usr/lib/sysctl.d/50-vendor.conf, the only file that sets it.
+    kernel.set(FORWARD, 1)
+    kernel.file("/etc/sysctl.d/50-vendor.conf", "kernel.pid_max = 4194304\n")
+    kernel.file("/usr/lib/sysctl.d/50-vendor.conf", "net.ipv4.ip_forward = 1\n")
+    res, _ = kernel.check({FORWARD: 1})
     assert res[FORWARD]["status"] == "not_persisted"
+    assert res[FORWARD]["boot_value"] is None
+
+
+@pytest.mark.parametrize("mask", ["/dev/null", "empty"])
+def test_a_link_to_dev_null_or_an_empty_file_masks(kernel, mask):
+    kernel.set(FORWARD, 1)
+    if mask == "empty":
+        kernel.file("/run/sysctl.d/60-vendor.conf", "")
+    else:
+        kernel.link("/run/sysctl.d/60-vendor.conf", mask)
+    kernel.file("/usr/lib/sysctl.d/60-vendor.conf", "net.ipv4.ip_forward = 1\n")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "not_persisted"
+
+
+def test_a_dangling_link_or_a_directory_masks_nothing(kernel):
+    kernel.set(FORWARD, 1)
+    kernel.set(SYNCOOKIES, 1)
+    kernel.link("/etc/sysctl.d/60-a.conf", "../nowhere.conf")
+    kernel.file("/etc/sysctl.d/70-b.conf/x", "")
+    kernel.file("/usr/lib/sysctl.d/60-a.conf", "net.ipv4.ip_forward = 1\n")
+    kernel.file("/usr/lib/sysctl.d/70-b.conf", "net.ipv4.tcp_syncookies = 1\n")
+    res, _ = kernel.check({FORWARD: 1, SYNCOOKIES: 1})
+    assert res[FORWARD]["boot_source"] == "/usr/lib/sysctl.d/60-a.conf:1"
+    assert res[SYNCOOKIES]["boot_source"] == "/usr/lib/sysctl.d/70-b.conf:1"
+
+
+SYSCTL_CONF_ONLY = "# /etc/sysctl.conf - Configuration file for setting system variables\nnet.ipv4.ip_forward=1\n"
+
+
+def test_debian_12_reads_etc_sysctl_conf_through_the_99_sysctl_conf_link(kernel):
+    kernel.set(FORWARD, 1)
+    kernel.file("/etc/sysctl.conf", SYSCTL_CONF_ONLY)
+    kernel.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "ok"
+    assert res[FORWARD]["boot_source"] == "/etc/sysctl.conf:2"
+
+
+def test_debian_13_does_not_read_etc_sysctl_conf(kernel):
+    # procps 4.0.4-8 (Debian 13) no longer ships /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf.
+    kernel.set(FORWARD, 1)
+    kernel.file("/etc/sysctl.conf", SYSCTL_CONF_ONLY)
+    kernel.file("/usr/lib/sysctl.d/50-pid-max.conf", "kernel.pid_max = 4194304\n")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "not_persisted"
+    assert res[FORWARD]["boot_value"] is None
+    assert res[FORWARD]["cause"] == (
+        "set now, but lost at reboot: no sysctl.d file sets it (/etc/sysctl.conf:2 sets it, but systemd-sysctl does "
+        "not read /etc/sysctl.conf on this host: no link such as /etc/sysctl.d/99-sysctl.conf points to it)")
+
+
+def test_etc_sysctl_conf_counts_by_the_link_name(kernel):
+    # Read as 99-sysctl.conf, it is overridden by a later name, and overrides earlier ones.
+    kernel.set(FORWARD, 1)
+    kernel.file("/etc/sysctl.conf", "net.ipv4.ip_forward = 0\n")
+    kernel.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf")
+    kernel.file("/etc/sysctl.d/90-dockerops.conf", "net.ipv4.ip_forward = 1\n")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "not_persisted"
+    assert "/etc/sysctl.conf:1 sets 0 at boot" in res[FORWARD]["cause"]
+    kernel.file("/usr/lib/sysctl.d/99-zz-dockerops.conf", "net.ipv4.ip_forward = 1\n")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "ok"
+
+
+def test_an_absolute_link_is_followed_inside_the_root(kernel):
+    # The SUSE layout: /usr/lib/sysctl.d/99-sysctl.conf -> /etc/sysctl.conf. The host running the tests has its
+    # own /etc/sysctl.conf, which must not be read.
+    kernel.set(FORWARD, 1)
+    kernel.file("/etc/sysctl.conf", SYSCTL_CONF_ONLY)
+    kernel.link("/usr/lib/sysctl.d/99-sysctl.conf", "/etc/sysctl.conf")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == "ok"
+    assert res[FORWARD]["boot_source"] == "/etc/sysctl.conf:2"
+
+
+@pytest.mark.parametrize("merged", [True, False])
+def test_lib_sysctl_d_only_where_usr_is_not_merged(kernel, merged):
+    kernel.set(FORWARD, 1)
+    kernel.file("/usr/lib/sysctl.d/50-a.conf", "net.ipv4.ip_forward = 0\n")
+    if merged:
+        kernel.link("/lib", "usr/lib")
+    else:
+        kernel.file("/lib/sysctl.d/60-b.conf", "net.ipv4.ip_forward = 1\n")
+    res, _ = kernel.check({FORWARD: 1})
+    assert res[FORWARD]["status"] == ("not_persisted" if merged else "ok")
+    assert res[FORWARD]["boot_source"] == ("/usr/lib/sysctl.d/50-a.conf:1" if merged else "/lib/sysctl.d/60-b.conf:1")
+
+
+RP = "net.ipv4.conf.all.rp_filter"
+
+
+def test_globs_explicit_keys_and_exclusions(kernel):
+    # systemd's own 50-default.conf: the glob sets every interface but `all`, which `-key` keeps it off.
+    kernel.set(RP, 2)
+    kernel.set("net.ipv4.conf.eth0.rp_filter", 2)
+    kernel.set("net.ipv4.conf.hub0.rp_filter", 2)
+    kernel.file("/usr/lib/sysctl.d/50-default.conf",
+                "net.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
+    kernel.file("/etc/sysctl.d/10-hub.conf", "net.ipv4.conf.hub0.rp_filter = 1\n")
+    res, _ = kernel.check({RP: 2, "net.ipv4.conf.eth0.rp_filter": 2, "net.ipv4.conf.hub0.rp_filter": 2})
+    assert res["net.ipv4.conf.eth0.rp_filter"]["status"] == "ok"
+    assert res["net.ipv4.conf.eth0.rp_filter"]["boot_source"] == "/usr/lib/sysctl.d/50-default.conf:2"
+    assert res[RP]["status"] == "not_persisted" and res[RP]["boot_value"] is None
+    # An explicit key wins over a glob even from an earlier file.
+    assert res["net.ipv4.conf.hub0.rp_filter"]["boot_value"] == "1"
 
 
 def test_slash_keys_dash_prefix_and_comments(kernel):
@@ -88,6 +219,13 @@ def test_slash_keys_dash_prefix_and_comments(kernel):
     kernel.file("/etc/sysctl.d/10-a.conf", "; comment\n-net/ipv4/ip_forward = 1\n")
     res, _ = kernel.check({FORWARD: 1})
     assert res[FORWARD]["status"] == "ok"
+
+
+@pytest.mark.parametrize("key", ["net/ipv4/conf/eth0.100/rp_filter", "net.ipv4.conf.eth0/100.rp_filter",
+                                 " /net/ipv4/conf/eth0.100/rp_filter"])
+def test_keys_as_systemd_sysctl_reads_them(key):
+    # sysctl.d(5): when the first separator is a slash, slashes and dots swap.
+    assert sysctl.sysctl_key(key) == "net.ipv4.conf.eth0/100.rp_filter"
 
 
 def test_mismatch(kernel):
@@ -151,9 +289,16 @@ def test_group_name_is_refused(kernel):
         kernel.check({"net.ipv4": 1})
 
 
-def test_unreadable_sysctl_file_is_named(kernel, tmp_path):
+def test_unreadable_sysctl_file_is_named(kernel, monkeypatch):
     kernel.set(FORWARD, 1)
-    # Tests run as root, for whom modes do not stop a read: a directory does.
-    os.makedirs(str(tmp_path / "root" / "etc" / "sysctl.d" / "50-broken.conf" / "x"))
-    with pytest.raises(sysctl.SysctlError, match=r"cannot read .*/etc/sysctl.d/50-broken.conf: Is a directory"):
+    kernel.file("/etc/sysctl.d/50-broken.conf", "net.ipv4.ip_forward = 1\n")
+    real_open = open
+
+    # Tests run as root, for whom modes do not stop a read: the read is refused here instead.
+    def refusing_open(path, *args, **kwargs):
+        if path.endswith("50-broken.conf"):
+            raise IOError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(sysctl, "open", refusing_open, raising=False)
+    with pytest.raises(sysctl.SysctlError, match=r"cannot read .*/etc/sysctl.d/50-broken.conf: Permission denied"):
         kernel.check({FORWARD: 1})

@@ -181,3 +181,50 @@ def test_only_the_drop_in_after_a_package_change(run, tmp_path):
     assert res["diff"]["after"].endswith("ExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock\n")
     assert dropin.read_text() == stale and json.loads((tmp_path / "daemon.json").read_text()) == hosts
     assert not any(c[1:2] == ["info"] for c in run.calls)  # the engine is not even asked
+
+
+# -- #19: the value checks and, on engines without dockerd --validate (< 23), the unknown-key check ------------
+def test_an_option_engine_20_10_does_not_know_is_refused_before_anything(run, tmp_path):
+    # engine-20.10-full answers ServerVersion 20.10.24+dfsg1. cdi-spec-dirs came with Engine 25 and a typo is
+    # unknown to any: dockerd 20.10 would refuse to start with either.
+    kind, res = run({"cdi-spec-dirs": ["/etc/cdi"], "log-levle": "debug", "debug": True},
+                    current={"live-restore": True})
+    assert kind == "Fail"
+    assert res["msg"] == ("daemon option(s) cdi-spec-dirs, log-levle are not known to Docker Engine 20.10.24+dfsg1; "
+                          "dockerd would refuse to start")
+    assert json.loads((tmp_path / "daemon.json").read_text()) == {"live-restore": True}
+    assert not any(os.path.basename(c[0]) == "dockerd" for c in run.calls)
+
+
+def test_an_unknown_key_already_in_daemon_json_is_refused_on_engine_20_10(run):
+    # A key kept from the existing file counts too: the merged file is what dockerd would read.
+    kind, res = run({"debug": True}, current={"storage-driverr": "overlay2"})
+    assert kind == "Fail" and "storage-driverr are not known to Docker Engine 20.10.24+dfsg1" in res["msg"]
+
+
+def test_on_engine_28_new_options_are_left_to_dockerd_validate(run):
+    # overlay2-28.5 answers ServerVersion 28.5.2+dfsg4: dockerd --validate checks the file there (in a real run).
+    run.answers["info"] = recorded("overlay2-28.5.json")
+    kind, res = run({"cdi-spec-dirs": ["/etc/cdi"]}, current={})
+    assert kind == "Exit" and res["changed"] and res["config"] == {"cdi-spec-dirs": ["/etc/cdi"]}
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"log-driver": "json-file", "log-opts": {"max-file": 3}},
+     "daemon option log-opts.max-file must be a string (dockerd refuses 3)"),
+    ({"log-opts": "max-size=10m"}, "daemon option log-opts must be a mapping, got 'max-size=10m'"),
+    ({"dns": "10.0.0.2"}, "daemon option dns must be a list, got '10.0.0.2'"),
+    ({"registry-mirrors": ["docker.io"]}, 'daemon option registry-mirrors[0]: "docker.io" is not a URL'),
+])
+def test_values_dockerd_would_refuse_at_start_are_refused_before_anything(run, tmp_path, options, message):
+    kind, res = run(options, current={"live-restore": True})
+    assert kind == "Fail" and res["msg"].startswith(message)
+    assert json.loads((tmp_path / "daemon.json").read_text()) == {"live-restore": True}
+
+
+def test_a_mirror_with_credentials_is_refused_with_them_masked_everywhere(run):
+    kind, res = run({"registry-mirrors": ["https://ci:s3cr3t-token@mirror.example.com"]}, current={})
+    assert kind == "Fail"
+    assert res["msg"].startswith('daemon option registry-mirrors[0]: "https://ci:***@mirror.example.com" carries '
+                                 "credentials")
+    assert "s3cr3t" not in json.dumps(res)

@@ -179,3 +179,24 @@ def test_a_hostile_key_over_http_is_refused(run, tmp_path, http_mirror):
 def test_another_scheme_is_refused(run):
     kind, res = run(b"", url="ftp://127.0.0.1/linux/debian/gpg")
     assert kind == "Fail" and "must start with http://, https:// or file:///" in res["msg"]
+
+
+def test_backup_keeps_the_replaced_keyring_and_only_then(run, tmp_path):
+    dest = tmp_path / "keyrings" / "docker.gpg"
+    dest.parent.mkdir()
+    dest.write_bytes(key("pinned-and-other.gpg"))
+    kind, res = run(key("pinned.asc"), backup=True)
+    assert kind == "Exit" and res["changed"] is True
+    assert dest.read_bytes() == key("pinned.gpg")
+    backup = res["backup_file"]
+    assert os.path.dirname(backup) == str(dest.parent) and open(backup, "rb").read() == key("pinned-and-other.gpg")
+    # Unchanged: no new copy. New: nothing to keep. Check mode: nothing written.
+    kind, res = run(key("pinned.asc"), backup=True)
+    assert res["changed"] is False and "backup_file" not in res
+    os.unlink(dest)
+    kind, res = run(key("pinned.asc"), backup=True)
+    assert res["changed"] is True and "backup_file" not in res
+    dest.write_bytes(key("pinned-and-other.gpg"))
+    before = sorted(os.listdir(dest.parent))
+    kind, res = run(key("pinned.asc"), backup=True, _ansible_check_mode=True)
+    assert res["changed"] is True and "backup_file" not in res and sorted(os.listdir(dest.parent)) == before

@@ -25,6 +25,9 @@ PS_ALL = recorded("ps-a-20.10.jsonl")
 # `docker ps` lists the running ones: the recorded `ps --all` rows whose State is running.
 PS = "".join(json.dumps(r) + "\n" for r in storage.json_lines(PS_ALL) if r["State"] == "running")
 MISSING = recorded("image-inspect-missing-20.10.stderr")
+# docker save of the 20.10 CLI with no engine behind the socket (rc, stdout, stderr), recorded.
+SAVE_ENGINE_DOWN = (int(recorded("save-engine-down-20.10-cli.rc")), recorded("save-engine-down-20.10-cli.stdout"),
+                    recorded("save-engine-down-20.10-cli.stderr"))
 BUILTIN_NETS = "".join(line + "\n" for line in recorded("network-ls-20.10.jsonl").splitlines()
                        if json.loads(line)["Name"] in ("bridge", "host", "none"))
 
@@ -69,7 +72,7 @@ def host(monkeypatch, tmp_path):
             return 0, "".join(n + "\n" for n in args[1:]), ""
         if args[0] == "save":
             if state["fail_save"]:
-                return 1, "", "Error response from daemon: Cannot connect to the Docker daemon"
+                return SAVE_ENGINE_DOWN
             with open(args[2], "w") as f:
                 f.write("archive")
             return 0, "", ""
@@ -169,6 +172,8 @@ def test_a_save_that_dies_resumes_into_the_same_archive(host):
     host["fail_save"] = True
     kind, res = step(host, "save")
     assert kind == "Fail" and "saving the images" in res["msg"] and res["rc"] == 1
+    assert ("(saving the images): Cannot connect to the Docker daemon at unix:///nonexistent.sock. Is the docker "
+            "daemon running?. ") in res["msg"]
     assert "migration.json stays; the next run resumes" in res["msg"]
     first = json.load(open(os.path.join(host["work"], "migration.json")))
     assert first["saved"] is False

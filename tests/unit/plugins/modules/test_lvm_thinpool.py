@@ -8,7 +8,11 @@ from ansible.module_utils import basic
 from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
 from ansible_collections.dockerops.host.plugins.modules import lvm_thinpool
 
-from harness import ENGINE_DOWN_28 as ENGINE_DOWN, patch_exits, run_main, recorded_info as recorded
+from harness import (ENGINE_DOWN_20_10, ENGINE_DOWN_28 as ENGINE_DOWN, TIMEOUT_28, patch_exits, run_main,
+                     recorded_info as recorded)
+
+
+IS_BLOCK_DEVICE = lvmlib.is_block_device  # the real one; the fixture below stands /dev/vd* in for disks
 
 
 class FakeLvm(object):
@@ -23,6 +27,7 @@ class FakeLvm(object):
         self.parts = {}        # device -> [partition]
         self.calls = []
         self.engine = None     # docker info answer: a recorded docker info (tests/unit/fixtures/docker_info)
+        self.docker_run = None  # or a recorded (rc, stdout, stderr) of docker info that got no answer
 
     def lv_row(self, vg, name, lv):
         return dict(lv_name=name, vg_name=vg, lv_attr=lv.get("attr", "twi-a-tz--"), segtype=lv["segtype"],
@@ -82,6 +87,8 @@ class FakeLvm(object):
             vg, pool = args[-1].split("/")
             del self.lvs[(vg, pool)]
         elif cmd == "docker":
+            if self.docker_run:
+                return self.docker_run
             return (0, self.engine, "") if self.engine else ENGINE_DOWN
         return 0, "", ""
 
@@ -107,9 +114,11 @@ def lvm(monkeypatch, tmp_path):
     return fake
 
 
-def run(args, check=False):
+def run(args, check=False, diff=False):
     # Never the test machine's own /etc/docker: the tests that need daemon.json files give them.
     args = dict({"engine_configs": []}, **args)
+    if diff:
+        args["_ansible_diff"] = True
     return run_main(lvm_thinpool.main, dict(args, _ansible_check_mode=True) if check else args)
 
 
@@ -417,3 +426,117 @@ def test_absent_takes_an_empty_daemon_json_as_no_settings(lvm, tmp_path):
     daemon.write_text("\n")
     kind, res = run({"state": "absent", "engine_configs": [str(daemon)]})
     assert kind == "Exit" and changing(lvm) == ["lvremove --yes docker/thinpool"]
+
+
+# -- #19: --diff, and docker info that gets no answer -----------------------------------------------------------
+NO_POOL = {"device": "/dev/mapper/docker-thinpool", "exists": False}
+
+
+def test_diff_shows_the_new_pool_after_a_real_run(lvm):
+    kind, res = run({"devices": ["/dev/vdb"]}, diff=True)
+    assert kind == "Exit" and res["changed"]
+    # After: the pool as lvs reports it once made (the fake's lvconvert: chunk 524288, data 0.00, metadata 10.42).
+    assert res["diff"] == {"before": NO_POOL, "after": {
+        "device": "/dev/mapper/docker-thinpool", "exists": True, "size_bytes": 4068474880, "data_percent": 0.0,
+        "metadata_percent": 10.42, "chunk_size_bytes": 524288, "profile": "docker-thinpool", "monitored": True}}
+    assert res["diff"]["after"] == res["pool"]
+
+
+def test_diff_in_check_mode_shows_the_pool_the_run_would_make(lvm):
+    kind, res = run({"devices": ["/dev/vdb"], "chunk_size": "1M"}, check=True, diff=True)
+    assert kind == "Exit" and res["changed"] and changing(lvm) == []
+    # What the commands would make; its size and use are not known before it exists.
+    planned = {"device": "/dev/mapper/docker-thinpool", "exists": True, "size_bytes": None, "data_percent": None,
+               "metadata_percent": None, "chunk_size_bytes": 1048576, "profile": "docker-thinpool", "monitored": True}
+    assert res["diff"] == {"before": NO_POOL, "after": planned}
+    assert res["pool"] == planned
+    # Without monitoring asked for, whether LVM's defaults monitor the new pool is not known either.
+    kind, res = run({"devices": ["/dev/vdb"], "monitor": False}, check=True, diff=True)
+    assert res["diff"]["after"]["monitored"] is None and res["diff"]["after"]["chunk_size_bytes"] == 524288
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_diff_of_drift_shows_profile_and_monitoring_corrected_and_the_chunk_size_kept(lvm, check):
+    lvm.ready_pool(profile="", monitor="not monitored", chunk=65536)
+    write_profile(lvm)
+    kind, res = run({"devices": ["/dev/vdb"]}, check=check, diff=True)
+    assert kind == "Exit" and res["changed"]
+    before = {"device": "/dev/mapper/docker-thinpool", "exists": True, "size_bytes": 4068474880,
+              "data_percent": 1.5, "metadata_percent": 10.42, "chunk_size_bytes": 65536, "profile": "",
+              "monitored": False}
+    assert res["diff"] == {"before": before, "after": dict(before, profile="docker-thinpool", monitored=True)}
+    assert changing(lvm) == ([] if check else ["lvchange --metadataprofile docker-thinpool docker/thinpool",
+                                               "lvchange --monitor y docker/thinpool"])
+
+
+def test_diff_of_a_pool_in_shape_is_empty(lvm):
+    lvm.ready_pool()
+    write_profile(lvm)
+    for check in (False, True):
+        kind, res = run({"devices": ["/dev/vdb"]}, check=check, diff=True)
+        assert kind == "Exit" and not res["changed"]
+        assert res["diff"]["before"] == res["diff"]["after"] == res["pool"]
+        assert res["pool"]["exists"] and res["pool"]["size_bytes"] == 4068474880
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_diff_of_absent_shows_the_pool_gone(lvm, check):
+    lvm.ready_pool()
+    kind, res = run({"state": "absent"}, check=check, diff=True)
+    assert kind == "Exit" and res["changed"]
+    assert res["diff"]["before"]["exists"] is True and res["diff"]["before"]["profile"] == "docker-thinpool"
+    assert res["diff"]["after"] == NO_POOL == res["pool"]
+    assert changing(lvm) == ([] if check else ["lvremove --yes docker/thinpool"])
+
+
+def docker_info_calls(fake):
+    return [c for c in fake.calls if c.startswith("docker ")]
+
+
+@pytest.mark.parametrize("answer", [ENGINE_DOWN_20_10, ENGINE_DOWN], ids=["cli-20.10", "cli-28.2"])
+def test_absent_with_no_engine_answering_removes_an_unused_pool(lvm, answer):
+    # No engine behind the socket, as each CLI reports it (recorded): the 20.10 CLI exits 0 with only
+    # ServerErrors, the 28.2 CLI exits 1. No engine runs, so none uses the pool: it goes.
+    lvm.ready_pool()
+    lvm.docker_run = answer
+    kind, res = run({"state": "absent"})
+    assert kind == "Exit" and res["changed"]
+    assert docker_info_calls(lvm) == ["docker info --format {{json .}}"]
+    assert changing(lvm) == ["lvremove --yes docker/thinpool"]
+
+
+def test_absent_refuses_an_open_pool_when_docker_info_times_out(lvm):
+    # An engine that accepts and never answers (recorded: timeout(1) exits 124) may be using the pool; LVM says
+    # it is open, and that refuses.
+    lvm.ready_pool(attr="twi-aotz--")
+    lvm.docker_run = TIMEOUT_28
+    kind, res = run({"state": "absent"})
+    assert kind == "Fail" and res["msg"] == "docker/thinpool is open (in use); refusing to remove it"
+    assert docker_info_calls(lvm) == ["docker info --format {{json .}}"] and changing(lvm) == []
+
+
+def test_absent_with_the_engine_on_overlay2_removes_the_pool(lvm):
+    lvm.ready_pool()
+    lvm.engine = recorded("overlay2-20.10.json")
+    kind, res = run({"state": "absent"})
+    assert kind == "Exit" and res["changed"] and changing(lvm) == ["lvremove --yes docker/thinpool"]
+
+
+def test_absent_without_a_docker_cli_asks_no_engine(lvm, monkeypatch):
+    lvm.ready_pool()
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
+                        lambda self, name, required=False, **kw: None if name == "docker" else "/sbin/" + name)
+    kind, res = run({"state": "absent"})
+    assert kind == "Exit" and res["pool"] == NO_POOL
+    assert docker_info_calls(lvm) == [] and changing(lvm) == ["lvremove --yes docker/thinpool"]
+
+
+def test_the_real_block_device_check_refuses_a_file_and_a_character_device(lvm, monkeypatch, tmp_path):
+    # The fixture stands /dev/vd* in for disks; here the module's own is_block_device judges real paths.
+    monkeypatch.setattr(lvmlib, "is_block_device", IS_BLOCK_DEVICE)
+    image = tmp_path / "disk.img"
+    image.write_bytes(bytes(1 << 20))
+    for device in (str(image), "/dev/null", str(tmp_path / "vdz")):
+        kind, res = run({"devices": [device]})
+        assert kind == "Fail" and res["msg"] == "devices: %s is not a block device" % device
+        assert changing(lvm) == [] and res["commands"] == []

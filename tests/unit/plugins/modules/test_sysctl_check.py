@@ -38,6 +38,10 @@ BAD = ({"net.bridge.bridge-nf-call-iptables": dict(expected="1", actual=None, bo
                                                    status="missing", cause="needs br_netfilter")},
        {"br_netfilter": dict(loaded=False, at_boot=False)})
 
+NOT_PERSISTED = ({"net.ipv4.ip_forward": dict(
+    expected="1", actual="1", boot_value=None, boot_source=None, status="not_persisted",
+    cause="set now, but lost at reboot: no sysctl.d file sets it")}, {"br_netfilter": dict(loaded=True, at_boot=True)})
+
 
 def test_all_ok_is_unchanged_and_reports(module):
     kind, res, _ = module({"parameters": {"net.ipv4.ip_forward": 1}, "modules": ["br_netfilter"],
@@ -54,6 +58,16 @@ def test_fail_on_mismatch_names_each_parameter_and_module(module):
     assert "net.bridge.bridge-nf-call-iptables: missing (needs br_netfilter)" in res["msg"]
     assert "module br_netfilter: not loaded" in res["msg"]
     assert res["failed_parameters"] == ["net.bridge.bridge-nf-call-iptables"]
+
+
+def test_fail_on_mismatch_fails_on_a_value_lost_at_reboot(module):
+    args = {"parameters": {"net.ipv4.ip_forward": 1}, "modules": ["br_netfilter"]}
+    kind, res, _ = module(dict(args, fail_on_mismatch=True), NOT_PERSISTED)
+    assert kind == "Fail" and res["failed_parameters"] == ["net.ipv4.ip_forward"] and res["failed_modules"] == []
+    assert res["msg"] == ("The kernel does not have what was asked: net.ipv4.ip_forward: not_persisted "
+                          "(set now, but lost at reboot: no sysctl.d file sets it)")
+    kind, res, _ = module(args, NOT_PERSISTED)
+    assert kind == "Exit" and res["failed_parameters"] == ["net.ipv4.ip_forward"]
 
 
 def test_mismatch_without_fail_on_mismatch_only_reports(module):

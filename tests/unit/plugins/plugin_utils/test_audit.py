@@ -103,6 +103,34 @@ def test_bridge_nf_off_or_missing_names_each_parameter():
     assert "bridge-nf-call-ip6tables=missing" in row["actions"][0]["action"]
 
 
+def test_every_parameter_lost_at_reboot_is_an_action():
+    # sysctl_check's per-parameter statuses, as the audit play registers them.
+    lost = "set now, but lost at reboot: no sysctl.d file sets it (/etc/sysctl.conf:2 sets it, but ...)"
+    sysctl = {"parameters": {
+        "net.bridge.bridge-nf-call-iptables": {"actual": "1", "status": "not_persisted", "cause": lost},
+        "net.bridge.bridge-nf-call-ip6tables": {"actual": "1", "status": "ok", "cause": ""},
+        "net.ipv4.ip_forward": {"actual": "1", "status": "not_persisted",
+                                "cause": "set now, but /usr/lib/sysctl.d/99-x.conf:1 sets 0 at boot"}}}
+    row = audit.build_row("fw2", healthy(sysctl=sysctl))
+    assert codes(row) == ["not_persisted"]
+    assert row["actions"][0]["action"] == (
+        "Kernel parameters set now but lost at the next boot: net.bridge.bridge-nf-call-iptables=1 (%s); "
+        "net.ipv4.ip_forward=1 (set now, but /usr/lib/sysctl.d/99-x.conf:1 sets 0 at boot); "
+        "persist them with dockerops.host.kernel_params" % lost)
+    assert "2 hosts, 1 need action" in audit.markdown([row, audit.build_row("ok", healthy())])
+    # Also on a host without an engine: the value is lost at reboot all the same.
+    storage = {"engine": {"answered": False}}
+    assert codes(audit.build_row("fw3", healthy(sysctl=sysctl, storage=storage, host_info={},
+                                                errors=["no Docker engine answers"]))) == [
+        "audit_incomplete", "not_persisted"]
+    # A container runs on another host's kernel: nothing of its own to persist (a VM guest still has its own).
+    facts = {"distribution": "Debian", "distribution_version": "12.15", "kernel": "6.1.0-50-amd64",
+             "virtualization_role": "guest"}
+    assert codes(audit.build_row("c1", healthy(sysctl=sysctl, facts=dict(facts, virtualization_type="docker")))) == []
+    assert codes(audit.build_row("vm1", healthy(sysctl=sysctl, facts=dict(facts, virtualization_type="kvm")))) == [
+        "not_persisted"]
+
+
 @pytest.mark.parametrize("daemon_json,driver,rotated", [
     ("", "json-file", False),
     ('{"log-opts": {"max-file": "3"}}', "json-file", False),
