@@ -14,7 +14,11 @@ deps="${ANSIBLE_COLLECTIONS_PATH#*:}"
 export ANSIBLE_COLLECTIONS_PATH="${tmp}/installed:${deps}"
 cd "${tmp}"
 ansible-galaxy collection install --no-deps -p "${tmp}/installed" "${tarball}" >/dev/null
-ansible-galaxy collection list dockerops.host 2>/dev/null | tee "${tmp}/list.txt" | grep -q "^# ${tmp}/installed/ansible_collections" \
+# The listing goes to a file first: `| grep -q` would close the pipe at its first match, and tee, killed by
+# SIGPIPE on a busy machine before it wrote the rest, would fail the pipeline (pipefail).
+ansible-galaxy collection list dockerops.host >"${tmp}/list.txt" 2>/dev/null || true
+awk -v path="# ${tmp}/installed/ansible_collections" '$0 == path {p = 1; next} /^# / {p = 0} p && $1 == "dockerops.host" {found = 1}
+  END {exit !found}' "${tmp}/list.txt" \
   || { cat "${tmp}/list.txt" >&2; echo "dockerops.host does not resolve from the installed copy" >&2; exit 1; }
 for playbook in $(ls "${OLDPWD}/playbooks" | sed -n 's/\.yml$//p'); do
   ansible-playbook --syntax-check -i localhost, "dockerops.host.${playbook}" >/dev/null \
@@ -29,9 +33,11 @@ filters="$(ansible-doc -t filter -l dockerops.host 2>/dev/null | awk '{print $1}
 for filter in $(grep -hoE '^ +"[a-z_]+": ' "${OLDPWD}"/plugins/filter/*.py | cut -d'"' -f2); do
   grep -qx "dockerops.host.${filter}" <<<"${filters}" || { echo "filter ${filter} does not resolve" >&2; exit 1; }
 done
-for module in $(ls "${OLDPWD}/plugins/modules" | sed -n 's/\.py$//p'); do ansible-doc "dockerops.host.${module}" | grep -q "OPTIONS" || { echo "ansible-doc does not render ${module}" >&2; exit 1; }; done
-ansible localhost -m ansible.builtin.debug \
-  -a "msg={{ 'official' | dockerops.host.docker_mirror_url }}" 2>/dev/null | grep -q download.docker.com/linux
+for module in $(ls "${OLDPWD}/plugins/modules" | sed -n 's/\.py$//p'); do
+  grep -q "OPTIONS" <<<"$(ansible-doc "dockerops.host.${module}")" || { echo "ansible-doc does not render ${module}" >&2; exit 1; }
+done
+grep -q download.docker.com/linux <<<"$(ansible localhost -m ansible.builtin.debug \
+  -a "msg={{ 'official' | dockerops.host.docker_mirror_url }}" 2>/dev/null)"
 echo "dockerops.host resolves by FQCN from the installed tarball: playbooks, roles, modules, filters"
 
 # The example inventory sets only variables the roles take, with valid values.

@@ -91,7 +91,8 @@ for line in "${lines[@]}"; do
     # Each line runs in its own shell: keep the directory the first one made.
     "mkdir fleet && cd fleet") cd fleet ;;
     # The YAML callback wraps long lines: whitespace is collapsed first.
-    *"--check --diff"*) tr -s ' \n' '  ' <"${log}" | grep -q "${host} (check mode: what would change): engine installed or upgraded" \
+    # (grep reads a string, not a pipe: `| grep -q` can make the writer fail with SIGPIPE under pipefail.)
+    *"--check --diff"*) grep -qF "${host} (check mode: what would change): engine installed or upgraded" <<<"$(tr -s ' \n' '  ' <"${log}")" \
                           || { echo "the check-mode summary does not name the engine install" >&2; exit 1; } ;;
     *dockerops_preflight*) ! grep -q 'changed:' "${log}" || { echo "the preflight changed something" >&2; exit 1; } ;;
   esac

@@ -9,6 +9,7 @@
 # end. DOCKEROPS_TEST_LANES=1 runs them one after another with live output,
 # as naming suites does. docs/testing.md has the lanes and their times.
 set -uo pipefail
+SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
@@ -57,6 +58,11 @@ run_one() {
   esac
 }
 
+# One suite, as a lane runs it (under timeout).
+if [[ "${1:-}" == --one ]]; then
+  run_one "$2"; exit
+fi
+
 # Expand "molecule" and check every name before anything runs.
 SUITES=()
 for suite in "${@:-${ALL[@]}}"; do
@@ -88,14 +94,27 @@ record() {  # record SUITE RC SECONDS
   printf '\033[1;%sm--- %s: %s (%ds)\033[0m\n' "${colour}" "$(describe "$1")" "${word}" "$3"
 }
 
+# A suite that hangs stops at this limit (seconds) and fails, so that its lane goes on.
+SUITE_TIMEOUT="${DOCKEROPS_SUITE_TIMEOUT:-3600}"
+
 run_lane() {  # run_lane NAME SUITE... : one after another, each into its log
   local lane="$1" suite start rc log; shift
   for suite in "$@"; do
     log="${LOGS}/${suite//:/_}.log"
     printf '\033[1;35m=== [%s lane] %s ===\033[0m  (log: %s)\n' "${lane}" "$(describe "${suite}")" "${log}"
     start=$SECONDS
-    run_one "${suite}" >"${log}" 2>&1 </dev/null; rc=$?
+    : >"${log}"
+    timeout --kill-after=60 "${SUITE_TIMEOUT}" bash "${SELF}" --one "${suite}" >>"${log}" 2>&1 </dev/null; rc=$?
+    ((rc == 124 || rc == 137)) && echo "timed out after ${SUITE_TIMEOUT} s (DOCKEROPS_SUITE_TIMEOUT)" >>"${log}"
     record "${suite}" "${rc}" $((SECONDS - start))
+  done
+}
+
+# After a killed run: the VMs run detached (qemu -daemonize), so stop them here.
+stop_vms() {
+  local run
+  for run in "${DOCKEROPS_CACHE}"/run/*/; do
+    [ -e "${run}qemu.pid" ] && bash tests/lab/vm.sh stop "$(basename "${run}")" >/dev/null 2>&1
   done
 }
 
@@ -108,19 +127,22 @@ run_lanes() {
   # The VM lane in its own order (longest first); the host lane in ALL's.
   local ordered=()
   for s in "${VM_LANE[@]}"; do for suite in "${vm[@]}"; do [[ "$s" == "${suite}" ]] && ordered+=("$s"); done; done
-  rm -rf "${LOGS}"; mkdir -p "${LOGS}"
+  mkdir -p "${LOGS}"
   # Each lane in its own process group (job control), so that a killed run
-  # takes both lanes and everything they started with it.
+  # takes both lanes and the processes they started with it; the lab VMs,
+  # which detach, are stopped too. (Lab containers are removed by the next
+  # run's molecule destroy.)
+  trap 'for pid in "${pids[@]}"; do kill -TERM -- "-${pid}" 2>/dev/null; done; stop_vms; exit 130' INT TERM HUP
   set -m
   if ((${#ordered[@]})); then run_lane vm "${ordered[@]}" & pids+=($!); fi
   if ((${#host[@]})); then run_lane host "${host[@]}" & pids+=($!); fi
   set +m
-  trap 'for pid in "${pids[@]}"; do kill -TERM -- "-${pid}" 2>/dev/null; done; exit 130' INT TERM HUP
   for pid in "${pids[@]}"; do wait "${pid}"; done
   trap - INT TERM HUP
 }
 
-rm -rf "${RESULTS}"
+# Results and logs of this run only: a failed suite's log tail is never an earlier run's.
+rm -rf "${RESULTS}" "${LOGS}"
 start_all=$SECONDS
 if (($# == 0)) && [[ "${DOCKEROPS_TEST_LANES:-2}" != 1 ]]; then
   run_lanes

@@ -98,6 +98,10 @@ CONTAINER_TYPES = ("docker", "container", "podman", "lxc", "containerd")
 
 
 def _is_container(facts):
+    # Ansible lists "container" among virtualization_tech_guest for every container technology it detects
+    # (systemd-nspawn and OpenVZ too); the type alone covers older facts.
+    if "container" in (facts.get("virtualization_tech_guest") or []):
+        return True
     return facts.get("virtualization_role") == "guest" and facts.get("virtualization_type") in CONTAINER_TYPES
 
 

@@ -48,12 +48,16 @@ class Keys(object):
         self.pinned_asc = self.export(self.pinned)
         self.mirror_asc = self.export(self.mirror)
         self.both_one_block = self.export(self.pinned, self.mirror)
-        # The pinned key added to a third key as a subkey ("(13) Existing key", by keygrip).
-        self.third = self._make("third key <third@dockerops.invalid>")
-        grip = [line.split(":")[9] for line in self.gpg("--with-colons", "--with-keygrip", "--list-keys",
-                                                          self.pinned).stdout.splitlines()
-                if line.startswith("grp:")][0]
-        run(["gpg", "--expert", "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
+        # The pinned key added to a third key as a subkey ("(13) Existing key", by keygrip). A v4 fingerprint
+        # covers the creation time, and gpg stamps the new subkey with the current time: both keys are made
+        # with gpg's clock frozen at the pinned key's creation second, or the subkey would get another
+        # fingerprint whenever a second has passed since (as it did, now and then, on a busy machine).
+        listing = self.gpg("--with-colons", "--with-keygrip", "--list-keys", self.pinned).stdout.splitlines()
+        created = [line.split(":")[5] for line in listing if line.startswith("pub:")][0]
+        grip = [line.split(":")[9] for line in listing if line.startswith("grp:")][0]
+        frozen = "--faked-system-time=%s!" % created
+        self.third = self._make("third key <third@dockerops.invalid>", frozen)
+        run(["gpg", "--expert", "--batch", "--yes", frozen, "--pinentry-mode", "loopback", "--passphrase", "",
              "--command-fd", "0", "--edit-key", self.third], env=self.env,
             input="addkey\n13\n%s\nQ\n0\nsave\n" % grip)
         self.pinned_as_subkey = self.export(self.third)
@@ -62,8 +66,8 @@ class Keys(object):
     def gpg(self, *args, **kw):
         return run(["gpg", "--batch"] + list(args), env=self.env, **kw)
 
-    def _make(self, uid):
-        self.gpg("--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")
+    def _make(self, uid, *options):
+        self.gpg(*(options + ("--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")))
         listing = self.gpg("--with-colons", "--list-keys", uid).stdout
         return [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")][0]
 

@@ -135,10 +135,17 @@ def test_a_dangling_link_or_a_directory_masks_nothing(kernel):
 SYSCTL_CONF_ONLY = "# /etc/sysctl.conf - Configuration file for setting system variables\nnet.ipv4.ip_forward=1\n"
 
 
-def test_debian_12_reads_etc_sysctl_conf_through_the_99_sysctl_conf_link(kernel):
+@pytest.mark.parametrize("link, target", [
+    # Debian 12 (procps 4.0.2): a relative link in /etc/sysctl.d.
+    ("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf"),
+    # The SUSE layout, an absolute link: followed inside the root, since the host running the tests has its own
+    # /etc/sysctl.conf, which must not be read.
+    ("/usr/lib/sysctl.d/99-sysctl.conf", "/etc/sysctl.conf"),
+])
+def test_etc_sysctl_conf_is_read_through_a_link(kernel, link, target):
     kernel.set(FORWARD, 1)
     kernel.file("/etc/sysctl.conf", SYSCTL_CONF_ONLY)
-    kernel.link("/etc/sysctl.d/99-sysctl.conf", "../sysctl.conf")
+    kernel.link(link, target)
     res, _ = kernel.check({FORWARD: 1})
     assert res[FORWARD]["status"] == "ok"
     assert res[FORWARD]["boot_source"] == "/etc/sysctl.conf:2"
@@ -169,17 +176,6 @@ def test_etc_sysctl_conf_counts_by_the_link_name(kernel):
     kernel.file("/usr/lib/sysctl.d/99-zz-dockerops.conf", "net.ipv4.ip_forward = 1\n")
     res, _ = kernel.check({FORWARD: 1})
     assert res[FORWARD]["status"] == "ok"
-
-
-def test_an_absolute_link_is_followed_inside_the_root(kernel):
-    # The SUSE layout: /usr/lib/sysctl.d/99-sysctl.conf -> /etc/sysctl.conf. The host running the tests has its
-    # own /etc/sysctl.conf, which must not be read.
-    kernel.set(FORWARD, 1)
-    kernel.file("/etc/sysctl.conf", SYSCTL_CONF_ONLY)
-    kernel.link("/usr/lib/sysctl.d/99-sysctl.conf", "/etc/sysctl.conf")
-    res, _ = kernel.check({FORWARD: 1})
-    assert res[FORWARD]["status"] == "ok"
-    assert res[FORWARD]["boot_source"] == "/etc/sysctl.conf:2"
 
 
 @pytest.mark.parametrize("merged", [True, False])

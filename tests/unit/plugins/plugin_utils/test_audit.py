@@ -129,6 +129,8 @@ def test_every_parameter_lost_at_reboot_is_an_action():
     assert codes(audit.build_row("c1", healthy(sysctl=sysctl, facts=dict(facts, virtualization_type="docker")))) == []
     assert codes(audit.build_row("vm1", healthy(sysctl=sysctl, facts=dict(facts, virtualization_type="kvm")))) == [
         "not_persisted"]
+    nspawn = dict(facts, virtualization_type="systemd-nspawn", virtualization_tech_guest=["container", "systemd-nspawn"])
+    assert codes(audit.build_row("c2", healthy(sysctl=sysctl, facts=nspawn))) == []
 
 
 @pytest.mark.parametrize("daemon_json,driver,rotated", [
