@@ -153,7 +153,8 @@ fi
 passed=0; failed=0; failures=()
 printf '\n%-60s %8s\n' "suite" "time"
 for suite in "${SUITES[@]}"; do
-  read -r word secs < "${RESULTS}/${suite//:/_}" 2>/dev/null || { word=FAILED; secs=0; }
+  word="FAILED (no result: not run to the end)"; secs=0
+  [ -f "${RESULTS}/${suite//:/_}" ] && read -r word secs < "${RESULTS}/${suite//:/_}"
   printf '%-60s %7ss %s\n' "$(describe "${suite}" | cut -c1-60)" "${secs}" "${word}"
   if [[ "${word}" == PASSED ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("${suite}"); fi
 done
