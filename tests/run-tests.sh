@@ -119,14 +119,10 @@ stop_vms() {
 }
 
 run_lanes() {
-  local vm=() host=() suite s pids=()
-  for suite in "${SUITES[@]}"; do
-    for s in "${VM_LANE[@]}"; do [[ "$s" == "${suite}" ]] && { vm+=("${suite}"); continue 2; }; done
-    host+=("${suite}")
-  done
   # The VM lane in its own order (longest first); the host lane in ALL's.
-  local ordered=()
-  for s in "${VM_LANE[@]}"; do for suite in "${vm[@]}"; do [[ "$s" == "${suite}" ]] && ordered+=("$s"); done; done
+  local ordered=() host=() suite pids=()
+  for suite in "${VM_LANE[@]}"; do [[ " ${SUITES[*]} " == *" ${suite} "* ]] && ordered+=("${suite}"); done
+  for suite in "${SUITES[@]}"; do [[ " ${VM_LANE[*]} " == *" ${suite} "* ]] || host+=("${suite}"); done
   mkdir -p "${LOGS}"
   # Each lane in its own process group (job control), so that a killed run
   # takes both lanes and the processes they started with it; the lab VMs,
