@@ -49,7 +49,36 @@ suite_tools() {
 suite_build() { bash tests/collection-build.sh; }
 suite_quickstart() { bash tests/quickstart.sh; }
 suite_sanity() { bash tests/sanity.sh; }
-molecule_scenario() { molecule test -s "$1"; }
+# A scenario passes only if each of its verify steps ran at least one test:
+# molecule 26 logs "Skipping, no tests found" (testinfra, no tests/) or
+# "Missing playbook" (ansible, no verify.yml) and succeeds, pytest may collect
+# nothing, an ansible verify.yml may have no task. Each verify section of the
+# output (from "verify: Executing" to "verify: Executed") must show a passed
+# pytest test or a TASK other than fact gathering.
+molecule_scenario() {
+  local out rc empty
+  out="$(mktemp)"
+  molecule test -s "$1" 2>&1 | tee "${out}"; rc=${PIPESTATUS[0]}
+  if ((rc == 0)); then
+    empty="$(sed 's/\x1b\[[0-9;]*m//g' "${out}" | verify_sections_without_tests)"
+    if [ -n "${empty}" ]; then
+      printf 'FAILED: the verifier of %s ran no tests (%s)\n' "$1" "${empty}" >&2
+      rc=1
+    fi
+  fi
+  rm -f "${out}"
+  return "${rc}"
+}
+# Reads molecule's output (no colours); prints why, if a verify step ran no test or none ran at all.
+verify_sections_without_tests() {
+  awk '
+    / verify: Executing/ { inside = 1; sections++; found = 0; why = "no test or task in its output"; next }
+    inside && /Skipping, no tests found|Missing playbook|no tests ran|collected 0 items/ { why = $0; sub(/^[A-Z]+ +/, "", why) }
+    inside && /^TASK \[/ && !/^TASK \[Gathering Facts\]/ { found = 1 }
+    inside && /[1-9][0-9]* passed/ { found = 1 }
+    inside && / verify: Executed/ { inside = 0; if (!found) { printf "verify step %d: %s; ", sections, why } }
+    END { if (!sections) print "no verify step ran" }'
+}
 
 run_one() {
   case "$1" in
