@@ -91,7 +91,7 @@ def test_rows_describe_each_host(audit):
     assert loop["engine_version"].startswith("20.10") and loop["os"].startswith("Debian 12")
     assert 0 <= loop["pool_data_percent"] < 80 and 0 <= loop["pool_metadata_percent"] < 80
     assert loop["overlay2_supported"] is True
-    assert dirty["engine_version"].split(".")[0] >= "26" and dirty["os"].startswith("Debian 13")
+    assert int(dirty["engine_version"].split(".")[0]) >= 26 and dirty["os"].startswith("Debian 13")
     assert healthy["storage_driver"] == dirty["storage_driver"] == "overlay2"
     assert healthy["log_rotation"] is True and dirty["log_rotation"] is False
     assert healthy["docker_group"] == ["alice"] and dirty["docker_group"] == []
