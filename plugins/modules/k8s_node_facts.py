@@ -53,7 +53,7 @@ options:
       - Which ports must be free.
       - C(control_plane) checks 6443 (API server), 2379 and 2380 (etcd), 10250 (kubelet), 10257
         (controller-manager) and 10259 (scheduler), as C(kubeadm init)'s preflight.
-      - C(worker) checks 10250, as C(kubeadm join)'s preflight. The NodePort range 30000-32767 is not checked:
+      - C(worker) checks 10250, as C(kubeadm join)'s preflight. The NodePort range 30000-32767 is not checked, since
         kube-proxy does not bind those ports on every node and a process holding one does not stop the kubelet.
     type: str
     choices: [control_plane, worker]
@@ -139,13 +139,13 @@ checks:
           inode: 8419987
           processes: [{pid: 546, name: socat}]
 problems:
-  description: C(NAME: cause) of each check with the status C(problem).
+  description: "C(NAME: cause) of each check with the status C(problem)."
   returned: always
   type: list
   elements: str
   sample: ["port 10250: 10250/tcp is in use: socat (pid 547) listens on [::]:10250"]
 unknown:
-  description: C(NAME: cause) of each check with the status C(unknown).
+  description: "C(NAME: cause) of each check with the status C(unknown)."
   returned: always
   type: list
   elements: str
