@@ -89,10 +89,11 @@ def check_modules(names, proc="/proc", sys="/sys", root=""):
     path = proc + "/modules"
     text, why = read(path)
     loaded = None if text is None else set(line.split()[0] for line in text.splitlines() if line.strip())
+    at_boot, boot_why = None, None
     try:
         at_boot = sysctl.modules_loaded_at_boot(root)
     except sysctl.SysctlError as e:
-        at_boot, boot_why = None, str(e)
+        boot_why = str(e)
     results = []
     for name in names:
         key = name.replace("-", "_")
