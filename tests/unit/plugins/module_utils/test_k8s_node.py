@@ -215,10 +215,11 @@ def test_tolerant_reader_reads_containerd_configs_as_tomllib(name):
 def test_tolerant_reader_multiline_arrays_comments_and_dotted_keys():
     text = ('# comment\nversion = 2 # trailing\ndisabled_plugins = [\n  "cri", # why\n  \'aufs\'\n]\n'
             'a.b = "x # not a comment"\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "overlayfs"\n'
-            'oops\n  n = -3\n')
+            'oops\n  n = -3\n  t = { a = 1 }\n')
     assert k8s.parse_toml_tolerant(text) == {
         "version": 2, "disabled_plugins": ["cri", "aufs"], "a": {"b": "x # not a comment"},
-        "plugins": {"io.containerd.grpc.v1.cri": {"containerd": {"snapshotter": "overlayfs", "n": -3}}}}
+        "plugins": {"io.containerd.grpc.v1.cri": {"containerd": {"snapshotter": "overlayfs", "n": -3,
+                                                                   "t": "{ a = 1 }"}}}}
 
 
 @pytest.mark.parametrize("use_tomllib", [True, False])
@@ -259,6 +260,9 @@ def test_containerd_driver_follows_default_runtime_name_and_config_version():
     old = {"plugins": {"cri": {"containerd": {"runtimes": {"runc": {"options": {"SystemdCgroup": True}}}}}}}
     assert k8s.containerd_systemd_cgroup(old)[0] is True
     assert k8s.containerd_systemd_cgroup({"version": 2})[2] == (
+        'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options')
+    # A version this module does not know is read as version 2.
+    assert k8s.containerd_systemd_cgroup({"version": 4})[2] == (
         'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options')
 
 
@@ -363,6 +367,15 @@ def test_cri_plugin_disabled_is_a_problem_naming_disabled_plugins(tree, with_con
     if with_config:
         cause += ' (/etc/containerd/config.toml has disabled_plugins = ["cri"], as Docker\'s containerd.io ships it)'
     assert r == dict(name="cri", status="problem", version="1.6.20~ds1", cause=cause)
+
+
+def test_cri_disabled_by_its_full_name_gives_the_hint(tree):
+    tree.unix_socket(SOCK)
+    m = FakeModule([recorded_run("lab-container/ctr-version-answering"),
+                    recorded_run("lab-container/ctr-plugins-cri-disabled")])
+    r = k8s.check_cri(m, "unix://" + SOCK, tree.root, {"disabled_plugins": ["aufs", "io.containerd.grpc.v1.cri"]})
+    assert r["cause"].endswith('(/etc/containerd/config.toml has disabled_plugins = ["aufs", '
+                               '"io.containerd.grpc.v1.cri"], as Docker\'s containerd.io ships it)')
 
 
 def test_cri_disabled_plugins_without_cri_gives_no_hint(tree):
@@ -537,6 +550,8 @@ def test_socket_owners_skip_what_cannot_be_read(tree):
     assert owners["8419988"] == [(548, "?")]
     assert "8419979" not in owners  # 545's socket
     assert owners["8419068"] == [(534, "containerd")]
+    assert owners["8411919"] == [(39, "dbus-daemon")]  # its fds 1 and 2: one owner
+    assert owners["8412211"] == [(1, "systemd"), (39, "dbus-daemon")]  # one socket, two processes
     assert k8s.socket_owners(os.path.join(tree.proc, "nonexistent")) == {}
 
 
@@ -557,7 +572,9 @@ def _recorded_resolver():
     def getaddrinfo(host, port):
         if host.lower() != hostname:
             raise socket.gaierror(errno_, message)
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in addresses]
+        # One tuple per socket type, as getaddrinfo gives them for a host without a service.
+        return [(socket.AF_INET, t, p, "", (a, 0)) for a in addresses
+                for t, p in ((socket.SOCK_STREAM, 6), (socket.SOCK_DGRAM, 17), (socket.SOCK_RAW, 0))]
     return hostname, getaddrinfo
 
 
