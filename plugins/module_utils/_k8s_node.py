@@ -234,11 +234,7 @@ def parse_toml_tolerant(text):
     for raw in text.splitlines():
         line = _strip_comment(raw).strip()
         if pending:
-            line = pending + " " + line
-            if line.count("[") > line.count("]"):
-                pending = line
-                continue
-            pending = ""
+            line, pending = pending + " " + line, ""
         if not line:
             continue
         if line.startswith("[") and line.endswith("]") and "=" not in line:

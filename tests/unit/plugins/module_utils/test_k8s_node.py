@@ -149,6 +149,15 @@ def test_sysctl_missing_names_br_netfilter(tree):
                              "br_netfilter module is loaded, and it is not loaded" % tree.proc)
 
 
+def test_sysctl_missing_with_br_netfilter_in_sys_module(tree):
+    # No /proc/modules (the lab host's kernel), br_netfilter's /sys/module entry as the VM shows a loaded one.
+    for name in recorded("vm/sys-module-br-overlay-ls.txt").split("\n\n")[0].splitlines()[1:]:
+        tree.write(os.path.join(tree.sys, "module", "br_netfilter", name), "")
+    r = k8s.check_sysctls({BRIDGE4: "1"}, tree.proc, tree.sys, tree.root)
+    assert r[0]["cause"] == ("%s/sys/net/bridge/bridge-nf-call-iptables: br_netfilter is loaded but the kernel has no "
+                             "net.bridge.bridge-nf-call-iptables" % tree.proc)
+
+
 def test_sysctl_error_makes_every_parameter_unknown(tree, monkeypatch):
     def boom(*a, **k):
         raise k8s.sysctl.SysctlError("cannot read /etc/sysctl.d/x.conf: Permission denied")
@@ -162,6 +171,7 @@ def test_sysctl_error_makes_every_parameter_unknown(tree, monkeypatch):
 
 def test_cgroup_v2_with_the_controllers_is_ok(tree):
     tree.cgroup_v2()
+    assert k8s.cgroup_version(tree.sys) == (2, ["cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc"])
     assert k8s.check_cgroup_version(tree.sys) == dict(
         name="cgroup_version", status="ok", version=2,
         cause="cgroup v2 (%s/fs/cgroup/cgroup.controllers: cpuset cpu io memory hugetlb pids rdma misc)" % tree.sys)
@@ -170,11 +180,11 @@ def test_cgroup_v2_with_the_controllers_is_ok(tree):
 def test_cgroup_v2_lacking_a_controller_is_a_problem(tree, monkeypatch):
     # The recorded controllers have all four; ask for one more that cgroup v2 never has (v1's blkio).
     tree.cgroup_v2()
-    monkeypatch.setattr(k8s, "CGROUP_V2_CONTROLLERS", ("cpu", "memory", "blkio"))
+    monkeypatch.setattr(k8s, "CGROUP_V2_CONTROLLERS", ("cpu", "memory", "blkio", "devices"))
     r = k8s.check_cgroup_version(tree.sys)
-    assert r["status"] == "problem" and r["version"] == 2
-    assert r["cause"] == ("cgroup v2, but %s/fs/cgroup/cgroup.controllers lacks blkio (the kubelet needs cpu, memory, "
-                          "blkio)" % tree.sys)
+    assert r["name"] == "cgroup_version" and r["status"] == "problem" and r["version"] == 2
+    assert r["cause"] == ("cgroup v2, but %s/fs/cgroup/cgroup.controllers lacks blkio, devices (the kubelet needs cpu, "
+                          "memory, blkio, devices)" % tree.sys)
 
 
 def test_cgroup_v1_is_a_problem(tree):
@@ -220,6 +230,13 @@ def test_tolerant_reader_multiline_arrays_comments_and_dotted_keys():
         "version": 2, "disabled_plugins": ["cri", "aufs"], "a": {"b": "x # not a comment"},
         "plugins": {"io.containerd.grpc.v1.cri": {"containerd": {"snapshotter": "overlayfs", "n": -3,
                                                                    "t": "{ a = 1 }"}}}}
+
+
+def test_tolerant_reader_keeps_what_it_does_not_know_raw():
+    text = ('u = "abc\nr = a]\ny = X # c\nw = XyX\nX.y = 1\n[Xtra]\njunk]\nz = 1\n'
+            'm = [\n  "a",\n  "b",\n  "c"\n]\n')
+    assert k8s.parse_toml_tolerant(text) == {
+        "u": '"abc', "r": "a]", "y": "X", "w": "XyX", "X": {"y": 1}, "Xtra": {"z": 1, "m": ["a", "b", "c"]}}
 
 
 @pytest.mark.parametrize("use_tomllib", [True, False])
@@ -593,7 +610,7 @@ def test_hostname_that_does_not_resolve():
                            "Name or service not known)")
 
 
-@pytest.mark.parametrize("name,ok", [("K8sfacts-Rec", True), ("node_1", False), ("-node", False), ("node-", False),
+@pytest.mark.parametrize("name,ok", [("K8sfacts-Rec", True), ("2node", True), ("node.2", True), ("node_1", False), ("-node", False), ("node-", False),
                                      ("a." * 126 + "b", True), ("a." * 126 + "bc", False), ("", False)])
 def test_hostname_must_be_a_node_name(name, ok):
     r = k8s.check_hostname(lambda: name, lambda host, port: [(2, 1, 6, "", ("10.0.0.1", 0))])
