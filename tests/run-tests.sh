@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
 source .cache/lab.env
 
-ALL=(lint unit tools build quickstart sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
+ALL=(lint unit mutation tools build quickstart sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28)
 # The VM lane, longest first. Each of these boots its own VM(s) on its own
 # forwarded port, so they never share a host with the other lane.
 VM_LANE=(molecule:docker_storage molecule:fleet molecule:kernel_params molecule:lvm_thinpool)
@@ -26,6 +26,7 @@ describe() {
   case "$1" in
     lint) echo "lint (yamllint, ansible-lint production, changelog fragments)" ;;
     unit) echo "unit tests (pytest)" ;;
+    mutation) echo "mutation gate: mutmut on what changed since tests/mutation/baseline.json" ;;
     tools) echo "real-tool tests: the key pin against apt and rpm (pytest)" ;;
     build) echo "collection build, install and FQCN resolution; examples, changelog, EE" ;;
     quickstart) echo "README quick start from the tarball, in a fresh directory, against a lab host" ;;
@@ -41,6 +42,11 @@ suite_lint() {
 }
 suite_unit() {
   python -m pytest -q -p no:cacheprovider tests/unit
+}
+# The full run (make mutation-all) takes about an hour; this re-mutates what changed
+# since the last one (tests/mutation/mutation.py), on one CPU beside the VM lane.
+suite_mutation() {
+  python tests/mutation/mutation.py --changed --children 1
 }
 # The key pin against the real apt (gpgv) and rpm of this machine.
 suite_tools() {
@@ -82,7 +88,7 @@ verify_sections_without_tests() {
 
 run_one() {
   case "$1" in
-    lint|unit|tools|build|quickstart|sanity) "suite_$1" ;;
+    lint|unit|mutation|tools|build|quickstart|sanity) "suite_$1" ;;
     molecule:*) molecule_scenario "${1#molecule:}" ;;
   esac
 }

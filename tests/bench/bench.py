@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from recap import no_change_problems
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKER = os.environ.get("DOCKER", "docker")
 MIRROR = os.environ["DOCKEROPS_FIXTURE_MIRROR"]
@@ -133,9 +135,18 @@ def inventory(names, connection="ssh"):
     return path
 
 
-def playbook(names, playbook_name="dockerops.host.site", env=None, extra=(), connection="ssh"):
-    return timed(["ansible-playbook", playbook_name, "-i", inventory(names, connection), "-f", str(max(len(names), 5))]
-                 + list(extra), env=dict(os.environ, ANSIBLE_PIPELINING="True", **(env or {})))
+def playbook(names, playbook_name="dockerops.host.site", env=None, extra=(), connection="ssh", rerun=False):
+    """Time one ansible-playbook run; a rerun must change nothing on any host, or the benchmark stops."""
+    start = time.monotonic()
+    result = run(["ansible-playbook", playbook_name, "-i", inventory(names, connection), "-f", str(max(len(names), 5))]
+                 + list(extra), env=dict(os.environ, ANSIBLE_PIPELINING="True", ANSIBLE_STDOUT_CALLBACK="default",
+                                         **(env or {})))
+    elapsed = time.monotonic() - start
+    if rerun:
+        problems = no_change_problems(result.stdout, names)
+        if problems:
+            raise SystemExit("not a no-change rerun (%s): %s" % (playbook_name, "; ".join(problems)))
+    return elapsed
 
 
 FLOOR = """set -e
@@ -157,12 +168,12 @@ def container_benchmarks(runs, results):
         log("run %d/%d: first converge, floor, reruns" % (r + 1, runs))
         start_hosts([name])
         results["a_first_converge"].append(playbook([name]))
-        results["c_rerun_site"].append(playbook([name]))
+        results["c_rerun_site"].append(playbook([name], rerun=True))
         results["c_rerun_install_role"].append(
-            playbook([name], os.path.join(BENCH_DIR, "install-only.yml")))
+            playbook([name], os.path.join(BENCH_DIR, "install-only.yml"), rerun=True))
         results["c_rerun_daemon_role"].append(
-            playbook([name], os.path.join(BENCH_DIR, "daemon-only.yml")))
-        results["c_rerun_site_docker"].append(playbook([name], connection="docker"))
+            playbook([name], os.path.join(BENCH_DIR, "daemon-only.yml"), rerun=True))
+        results["c_rerun_site_docker"].append(playbook([name], connection="docker", rerun=True))
         remove_hosts([name])
         start_hosts([name])
         results["b_apt_floor"].append(timed([DOCKER, "exec", name, "bash", "-c", FLOOR]))
