@@ -450,6 +450,16 @@ def test_cri_plugins_ls_failing_is_unknown(tree):
         SOCK, recorded("lab-container/ctr-version-stopped.stderr").strip())
 
 
+def test_cri_plugins_ls_timing_out_is_unknown(tree):
+    # containerd stopped answering between the two calls, as the recorded hung socket did.
+    tree.unix_socket(SOCK)
+    m = FakeModule([recorded_run("lab-container/ctr-version-answering"),
+                    recorded_run("lab-container/ctr-version-hang")])
+    r = k8s.check_cri(m, "unix://" + SOCK, tree.root)
+    assert r == dict(name="cri", status="unknown", version="1.6.20~ds1", cause=(
+        "containerd 1.6.20~ds1 answers on %s, but ctr plugins ls failed: exit status 124" % SOCK))
+
+
 def test_cri_no_socket_asks_nothing(tree):
     m = FakeModule([])
     r = k8s.check_cri(m, "unix://" + SOCK, tree.root)
@@ -530,6 +540,15 @@ def test_control_plane_ports_name_their_holders(tree):
 def test_worker_checks_the_kubelet_port_only():
     assert k8s.PORTS["worker"] == (10250,)
     assert k8s.PORTS["control_plane"] == (6443, 2379, 2380, 10250, 10257, 10259)
+
+
+def test_a_listener_shared_by_two_processes_names_both(tree, monkeypatch):
+    # No recorded listener was shared; the recorded socket 8412211 was (systemd and dbus-daemon): lend its owners.
+    tree.net()
+    owners = k8s.socket_owners(tree.proc)
+    monkeypatch.setattr(k8s, "socket_owners", lambda proc: {"8419987": owners["8412211"]})
+    r = k8s.check_ports([6443], tree.proc)
+    assert r[0]["cause"] == "6443/tcp is in use: systemd (pid 1), dbus-daemon (pid 39) listens on 0.0.0.0:6443"
 
 
 def test_holder_that_cannot_be_seen(tree):
