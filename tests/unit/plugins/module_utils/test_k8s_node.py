@@ -633,8 +633,9 @@ def test_hostname_that_does_not_resolve():
                                      ("a." * 126 + "b", True), ("a." * 126 + "bc", False), ("", False)])
 def test_hostname_must_be_a_node_name(name, ok):
     r = k8s.check_hostname(lambda: name, lambda host, port: [(2, 1, 6, "", ("10.0.0.1", 0))])
-    assert r["status"] == ("ok" if ok else "problem")
+    assert r["name"] == "hostname" and r["status"] == ("ok" if ok else "problem") and r["hostname"] == name
     if not ok:
+        assert r["addresses"] == []
         assert r["cause"] == ("the hostname %r is not a valid node name (lowercase RFC 1123 subdomain: letters, "
                               "digits, '-' and '.')" % name)
 
