@@ -9,29 +9,39 @@ reference point is the last full run, recorded in baseline.json (per file: its
 hash, the hash of every unit-test file that exercised it, and its counts).
 There is no release tag yet (0.1.0 was never tagged), so the last full run
 stands where the issue says "the last release tag". --changed re-mutates every
-plugins/ file that is new, whose content changed, or one of whose recorded
-test files changed or disappeared; with none, it re-mutates the canary file
-and requires the baseline's counts for it exactly (the tool still runs and the
-baseline is reproducible).
+plugins/ file that is new, whose content changed, one of whose recorded test
+files changed or disappeared, or whose tests use a test-support file (the
+harness, conftest.py, a fixture, mutmut's configuration) that changed or
+disappeared since the full run; with none, it re-mutates the canary file and
+requires the baseline's counts for it exactly (the tool still runs and the
+baseline is reproducible). --all --files re-mutates the files named and the
+recorded files --changed would.
 
 The gate fails when:
   - the score of the whole (fresh counts for re-mutated files, recorded ones
     for the rest) is below the threshold in baseline.json;
   - a re-mutated file scores below the threshold, or below its recorded score
     where that was already lower (no regression);
-  - the canary's counts differ from the baseline's.
+  - the canary's counts differ from the baseline's;
+  - an entry of equivalent.txt names no mutant, a mutant whose change is not
+    the one recorded, or a mutant the tests kill;
+  - there is no baseline.json or its threshold is not above 0 (--changed).
 
-Score = killed / (mutants - equivalent). Killed counts mutmut's "killed" and
-"timeout" (the tests noticed); "survived", "no tests" and "suspicious" count
-against. Equivalent mutants (no test can tell them apart from the original)
-are listed in equivalent.txt with the reason, and left out of the denominator.
+Score = killed / (mutants - equivalent), compared unrounded. Killed counts
+mutmut's "killed" and "timeout" (the tests noticed; timeouts are also shown on
+their own); "survived", "no tests" and "suspicious" count against. Equivalent
+mutants (no test can tell them apart from the original) are listed in
+equivalent.txt, each with the hash of its change and the reason, and left out
+of the denominator.
 docs/testing.md ("The mutation gate") has the score and how to read a survivor.
 """
 import argparse
+import copy
 import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,9 +53,13 @@ BASELINE = os.path.join(HERE, "baseline.json")
 EQUIVALENT = os.path.join(HERE, "equivalent.txt")
 COLL = os.path.join("ansible_collections", "dockerops", "host")
 CANARY = "plugins/filter/docker_users.py"
-COUNTS = ("mutants", "killed", "survived", "no_tests", "other", "equivalent")
-KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
-          -11: "killed", -9: "killed", 37: "killed"}
+COUNTS = ("mutants", "killed", "timeout", "survived", "no_tests", "other", "equivalent")
+# What the unit tests rely on besides the test files: a change to one of these re-mutates the files whose tests use
+# it (by name: a test file that names the fixture's directory or file, or the module; conftest.py: every file).
+SUPPORT_GLOBS = ("tests/unit/*.py", "tests/unit/fixtures/**/*", "tests/mutation/pyproject.toml")
+# mutmut 3.8.1's exit codes (mutmut/stats.py status_by_exit_code) that mean the tests noticed the mutant.
+KILLED = {1: "killed", 3: "killed", -11: "killed", -9: "killed", 37: "killed"}
+TIMEOUT = {36, 24, -24, 152, 255}
 
 
 def sha256(path):
@@ -68,9 +82,53 @@ def tests_hash(test_files, root=ROOT):
     return h.hexdigest()
 
 
-def changed_files(baseline, files, root=ROOT):
+def support_files(root=ROOT):
+    """{path: sha256} of the test-support files (not test_*.py, not documentation)."""
+    out = {}
+    for pattern in SUPPORT_GLOBS:
+        for path in glob.glob(os.path.join(root, pattern), recursive=True):
+            name = os.path.relpath(path, root)
+            base = os.path.basename(name)
+            if os.path.isfile(path) and not base.startswith("test_") and not base.endswith(".md") \
+                    and "__pycache__" not in name:
+                out[name] = sha256(path)
+    return out
+
+
+def support_changes(recorded, current):
+    """Recorded support files that changed or are gone (new ones cannot weaken an existing test)."""
+    return sorted(name for name, digest in recorded.items() if current.get(name) != digest)
+
+
+def uses(test_text, support):
+    """Whether a test file (its text) uses this support file, by name."""
+    if support == "tests/unit/conftest.py":
+        return True
+    parts = support.split("/")
+    stem = os.path.splitext(parts[-1])[0]
+    names = {stem, parts[-1]}
+    if len(parts) > 4 and parts[2] == "fixtures":  # tests/unit/fixtures/<dir>/...: the directory's name
+        names.add(parts[3])
+    return any(n in test_text for n in names)
+
+
+def read_text(path):
+    if not os.path.exists(path):
+        return ""
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def helpers(root=ROOT):
+    """The unit tests' helper modules (tests/unit/*.py but tests and conftest.py)."""
+    return sorted(os.path.relpath(p, root) for p in glob.glob(os.path.join(root, "tests", "unit", "*.py"))
+                  if not os.path.basename(p).startswith("test_") and os.path.basename(p) != "conftest.py")
+
+
+def changed_files(baseline, files, root=ROOT, support=None):
     """The plugins/ files to re-mutate, each with why."""
     out = {}
+    changed_support = support_changes(baseline.get("support", {}), support_files(root) if support is None else support)
     for name in files:
         rec = baseline.get("files", {}).get(name)
         if rec is None:
@@ -79,6 +137,13 @@ def changed_files(baseline, files, root=ROOT):
             out[name] = "changed since the last full run"
         elif rec["tests_sha256"] != tests_hash(rec["tests"], root):
             out[name] = "a unit-test file that exercised it changed or is gone"
+        else:
+            texts = [read_text(os.path.join(root, t)) for t in rec["tests"]]
+            # and the helpers those tests use (tests/unit/*.py: the harness, k8s_tree.py), one level down
+            texts += [read_text(os.path.join(root, h)) for h in helpers(root) if any(uses(t, h) for t in texts)]
+            used = [s for s in changed_support if any(uses(t, s) for t in texts)]
+            if used:
+                out[name] = "test support its tests use changed or is gone: %s" % ", ".join(used)
     return out
 
 
@@ -92,6 +157,9 @@ def classify(exit_codes, equivalent=()):
             counts["equivalent"] += 1
         elif code in KILLED:
             counts["killed"] += 1
+        elif code in TIMEOUT:
+            counts["killed"] += 1
+            counts["timeout"] += 1
         elif code == 0:
             counts["survived"] += 1
             survivors.append(name)
@@ -105,13 +173,13 @@ def classify(exit_codes, equivalent=()):
 
 
 def score(counts):
-    """killed / (mutants - equivalent), in percent; 100 for a file with nothing to mutate."""
+    """killed / (mutants - equivalent), in percent (unrounded); 100 for a file with nothing to mutate."""
     denominator = counts["mutants"] - counts["equivalent"]
-    return 100.0 if denominator == 0 else round(100.0 * counts["killed"] / denominator, 2)
+    return 100.0 if denominator == 0 else 100.0 * counts["killed"] / denominator
 
 
 def total(per_file):
-    return {k: sum(c[k] for c in per_file.values()) for k in COUNTS}
+    return {k: sum(c.get(k, 0) for c in per_file.values()) for k in COUNTS}
 
 
 def problems(threshold, merged, fresh, baseline, canary=None):
@@ -119,35 +187,62 @@ def problems(threshold, merged, fresh, baseline, canary=None):
     found = []
     whole = score(total(merged))
     if whole < threshold:
-        found.append("the score of the whole, %.2f %%, is below the threshold %.2f %%" % (whole, threshold))
+        found.append("the score of the whole, %.3f %%, is below the threshold %.2f %%" % (whole, threshold))
     for name, counts in sorted(fresh.items()):
         if name == canary:
-            want = {k: baseline["files"][name][k] for k in COUNTS}
+            want = {k: baseline["files"][name].get(k, 0) for k in COUNTS}
             if counts != want:
                 found.append("canary %s: %s, the baseline says %s" % (name, counts, want))
             continue
         old = baseline.get("files", {}).get(name)
         floor = threshold if old is None else min(threshold, score(old))
         if score(counts) < floor:
-            found.append("%s scores %.2f %%, below %.2f %% (%s)" % (
+            found.append("%s scores %.3f %%, below %.3f %% (%s)" % (
                 name, score(counts), floor, "the threshold" if old is None or floor == threshold
                 else "its last full run"))
     return found
 
 
 def read_equivalent(path=EQUIVALENT):
-    """Mutant names from equivalent.txt: one per line, "NAME  reason"; a name without its reason is an error."""
-    names = set()
+    """{mutant: hash of its change} from equivalent.txt: "NAME  HASH  reason" a line; a missing hash or reason is an
+    error. HASH is change_hash() of `mutmut show NAME` (the first 12 hex digits)."""
+    names = {}
     if os.path.exists(path):
         for number, line in enumerate(open(path), 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            parts = line.split(None, 1)
-            if len(parts) < 2:
-                raise SystemExit("%s:%d: %s has no reason" % (path, number, parts[0]))
-            names.add(parts[0])
+            parts = line.split(None, 2)
+            if len(parts) < 3 or not re.match(r"^[0-9a-f]{12}$", parts[1]):
+                raise SystemExit("%s:%d: %s needs its change's hash and a reason" % (path, number, parts[0]))
+            names[parts[0]] = parts[1]
     return names
+
+
+def change_hash(diff):
+    """The hash of a mutant's change: the removed and added lines of `mutmut show`, without the file names."""
+    lines = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+
+
+def equivalent_problems(equivalent, codes, show):
+    """Entries of equivalent.txt for these files' mutants that do not hold ([] when all do). show(name) -> diff."""
+    found = []
+    known = {}
+    for per_file in codes.values():
+        known.update(per_file)
+    prefixes = tuple("ansible_collections.dockerops.host.%s." % f[:-3].replace("/", ".") for f in codes)
+    for name, digest in sorted(equivalent.items()):
+        if not name.startswith(prefixes):
+            continue
+        if name not in known:
+            found.append("equivalent.txt: %s is not a mutant of this run" % name)
+        elif known[name] in KILLED or known[name] in TIMEOUT:
+            found.append("equivalent.txt: %s is killed by the tests, so it is not equivalent" % name)
+        elif change_hash(show(name)) != digest:
+            found.append("equivalent.txt: %s is now another change (hash %s, listed %s)" % (
+                name, change_hash(show(name)), digest))
+    return found
 
 
 # Running mutmut ---------------------------------------------------------------------------------------------------
@@ -167,8 +262,18 @@ def prepare(work, files):
         f.write(config)
 
 
+def mutmut_env():
+    """Nothing that points Python or Ansible at the checkout instead of the mutated copy."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "ANSIBLE_COLLECTIONS_PATH")}
+
+
+def mutmut_show(work, name):
+    return subprocess.run(["mutmut", "show", name], cwd=work, env=mutmut_env(), capture_output=True,
+                          text=True).stdout
+
+
 def run_mutmut(work, children, log_path):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = mutmut_env()
     with open(log_path, "w") as log:
         rc = subprocess.call(["mutmut", "run", "--max-children", str(children)], cwd=work, env=env,
                              stdout=log, stderr=subprocess.STDOUT)
@@ -189,8 +294,10 @@ def results(work, files):
     codes, tests = {}, {}
     for name in files:
         meta = os.path.join(work, "mutants", COLL, name + ".meta")
-        data = json.load(open(meta)) if os.path.exists(meta) else {"exit_code_by_key": {}}
-        codes[name] = data["exit_code_by_key"]
+        if not os.path.exists(meta):  # not in that run (mutmut writes one for every file it mutates)
+            continue
+        with open(meta) as f:
+            codes[name] = json.load(f)["exit_code_by_key"]
         module = "ansible_collections.dockerops.host." + name[:-3].replace("/", ".")
         tests[name] = sorted(os.path.relpath(t, COLL) for t in tests_by_module.get(module, ()))
     return codes, tests
@@ -204,12 +311,20 @@ def record(baseline, fresh, survivors, tests, copy):
                                        tests_sha256=tests_hash(tests[name], copy), survivors=survivors[name])
 
 
+def stale(names, tests, copy, root=ROOT):
+    """Files whose copy in the work tree (or whose tests there) differ from the checkout's: results that are not of
+    the code and tests checked out."""
+    return sorted(n for n in names if sha256(os.path.join(copy, n)) != sha256(os.path.join(root, n))
+                  or tests_hash(tests[n], copy) != tests_hash(tests[n], root))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--all", action="store_true", help="mutate every file and rewrite baseline.json")
     mode.add_argument("--changed", action="store_true", help="mutate what changed since baseline.json")
-    parser.add_argument("--files", nargs="*", help="with --all: only these files (baseline.json keeps the rest)")
+    parser.add_argument("--files", nargs="*", help="with --all: these files and the recorded ones that changed "
+                                                   "(baseline.json keeps the rest)")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--work", default=os.path.join(ROOT, ".cache", "mutation"))
     parser.add_argument("--no-run", action="store_true",
@@ -217,59 +332,76 @@ def main():
     args = parser.parse_args()
 
     baseline = json.load(open(BASELINE)) if os.path.exists(BASELINE) else {"threshold": 0.0, "files": {}}
+    if args.changed and (not baseline["files"] or baseline.get("threshold", 0) <= 0):
+        raise SystemExit("tests/mutation/baseline.json is missing or has no threshold: run make mutation-all first")
+    before = copy.deepcopy(baseline)
     equivalent = read_equivalent()
     files = plugin_files()
     canary = None
-    if args.all:
-        todo = {f: "full run" for f in (args.files or files)}
-    else:
-        todo = changed_files(baseline, files)
-        if not todo:
-            canary = CANARY
-            todo = {CANARY: "canary: nothing changed since the last full run"}
+    todo = changed_files(baseline, files)
+    if args.all and args.files:  # the files named, and the recorded ones that changed
+        todo = dict({f: why for f, why in todo.items() if f in baseline["files"]},
+                    **{f: todo.get(f, "named") for f in args.files})
+    elif args.all:
+        todo = {f: todo.get(f, "full run") for f in files}
+    elif not todo:
+        canary = CANARY
+        todo = {CANARY: "canary: nothing changed since the last full run"}
     for name, why in sorted(todo.items()):
         print("mutating %s: %s" % (name, why), flush=True)
 
     start = time.monotonic()
+    work_copy = os.path.join(args.work, COLL)
     if not args.no_run:
         prepare(args.work, sorted(todo))
         run_mutmut(args.work, args.children, os.path.join(os.path.dirname(args.work), "mutation.log"))
     codes, tests = results(args.work, sorted(todo))
+    missing = sorted(set(todo) - set(codes))
+    if missing:
+        raise SystemExit("mutmut left no record of %s in %s" % (", ".join(missing), args.work))
+    if args.no_run and stale(codes, tests, work_copy):
+        raise SystemExit("the last run in %s was not of the checked-out code or tests: %s"
+                         % (args.work, ", ".join(stale(codes, tests, work_copy))))
     fresh, survivors = {}, {}
     for name in sorted(todo):
         fresh[name], survivors[name] = classify(codes[name], equivalent)
 
-    merged = {f: {k: rec[k] for k in COUNTS} for f, rec in baseline["files"].items() if f in files and f not in fresh}
+    merged = {f: {k: rec.get(k, 0) for k in COUNTS} for f, rec in baseline["files"].items()
+              if f in files and f not in fresh}
     merged.update(fresh)
-    print("\n%-52s %8s %7s %9s %8s %6s %7s" % ("file", "mutants", "killed", "survived", "no tests", "equiv", "score"))
+    head = "%-52s %8s %7s %7s %9s %8s %6s %7s"
+    row = "%-52s %8d %7d %7d %9d %8d %6d %6.2f%%%s"
+    print("\n" + head % ("file", "mutants", "killed", "timeout", "survived", "no tests", "equiv", "score"))
     for name in sorted(merged):
         c = merged[name]
-        print("%-52s %8d %7d %9d %8d %6d %6.2f%%%s" % (name, c["mutants"], c["killed"], c["survived"], c["no_tests"],
-                                                      c["equivalent"], score(c), "  *" if name in fresh else ""))
+        print(row % (name, c["mutants"], c["killed"], c["timeout"], c["survived"], c["no_tests"], c["equivalent"],
+                     score(c), "  *" if name in fresh else ""))
     whole = total(merged)
-    print("%-52s %8d %7d %9d %8d %6d %6.2f%%" % ("whole", whole["mutants"], whole["killed"], whole["survived"],
-                                                  whole["no_tests"], whole["equivalent"], score(whole)))
+    print(row % ("whole", whole["mutants"], whole["killed"], whole["timeout"], whole["survived"], whole["no_tests"],
+                 whole["equivalent"], score(whole), ""))
     print("(* mutated in this run, %d s; the rest as recorded in tests/mutation/baseline.json on %s)"
           % (time.monotonic() - start, baseline.get("recorded", "-")))
 
+    found = problems(before.get("threshold", 0.0), merged, fresh, before, canary)
+    found += equivalent_problems(equivalent, codes, lambda name: mutmut_show(args.work, name))
     if args.all:
-        record(baseline, fresh, survivors, tests, os.path.join(args.work, COLL))
+        record(baseline, fresh, survivors, tests, work_copy)
         for name in list(baseline["files"]):  # gone from plugins/
             if name not in files:
                 del baseline["files"][name]
+        baseline["support"] = support_files(work_copy)
         baseline["recorded"] = time.strftime("%Y-%m-%d")
-        baseline["score"] = score(total({f: baseline["files"][f] for f in baseline["files"]}))
+        baseline["score"] = round(score(total(baseline["files"])), 2)
         with open(BASELINE, "w") as f:
             json.dump(baseline, f, indent=1, sort_keys=True)
             f.write("\n")
         print("baseline.json rewritten: whole score %.2f %% (threshold %.2f %%)" % (baseline["score"],
-                                                                                baseline["threshold"]))
-    found = problems(baseline["threshold"], merged, fresh, baseline, canary)
+                                                                                baseline.get("threshold", 0.0)))
     for name in sorted(fresh):
         if survivors[name] and not args.all:
             print("survivors in %s (mutmut show NAME in %s):" % (name, args.work))
-            for s in survivors[name][:40]:
-                print("  " + s)
+            for line in survivors[name][:40]:
+                print("  " + line)
     if found:
         print("\nMUTATION GATE FAILED:\n  " + "\n  ".join(found))
         return 1

@@ -4,6 +4,7 @@ Exit codes are mutmut 3.8's (mutmut/stats.py status_by_exit_code): 1 killed, 0 s
 36 timeout, 35 suspicious, None not checked.
 """
 import importlib.util
+import json
 import os
 
 import pytest
@@ -15,9 +16,9 @@ gate = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gate)
 
 
-def counts(mutants, killed, survived=0, no_tests=0, other=0, equivalent=0):
-    return {"mutants": mutants, "killed": killed, "survived": survived, "no_tests": no_tests, "other": other,
-            "equivalent": equivalent}
+def counts(mutants, killed, survived=0, no_tests=0, other=0, equivalent=0, timeout=0):
+    return {"mutants": mutants, "killed": killed, "timeout": timeout, "survived": survived, "no_tests": no_tests,
+            "other": other, "equivalent": equivalent}
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_classify_counts_every_outcome():
     codes = {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": 0, "m.x_f__mutmut_3": 33, "m.x_f__mutmut_4": 36,
              "m.x_f__mutmut_5": 35, "m.x_f__mutmut_6": None, "m.x_f__mutmut_7": 0, "m.x_f__mutmut_8": 5}
     found, survivors = gate.classify(codes, equivalent={"m.x_f__mutmut_7"})
-    assert found == counts(8, killed=2, survived=1, no_tests=2, other=2, equivalent=1)
+    assert found == counts(8, killed=2, timeout=1, survived=1, no_tests=2, other=2, equivalent=1)
     assert survivors == ["m.x_f__mutmut_2", "m.x_f__mutmut_3", "m.x_f__mutmut_5", "m.x_f__mutmut_6",
                          "m.x_f__mutmut_8"]
 
@@ -83,7 +84,7 @@ def test_classify_counts_every_outcome():
 def test_score_leaves_equivalents_out_and_counts_no_tests_against():
     assert gate.score(counts(10, killed=8, survived=1, no_tests=1)) == 80.0
     assert gate.score(counts(10, killed=8, survived=0, equivalent=2)) == 100.0
-    assert gate.score(counts(3, killed=2, survived=1)) == 66.67
+    assert gate.score(counts(3, killed=2, survived=1)) == pytest.approx(200.0 / 3)
     assert gate.score(counts(0, killed=0)) == 100.0
     assert gate.score(counts(2, killed=0, equivalent=2)) == 100.0
 
@@ -92,7 +93,13 @@ def test_the_whole_below_the_threshold_fails():
     merged = {"a": counts(10, 7, 3), "b": counts(10, 9, 1)}
     assert gate.problems(80.0, merged, {}, {"files": {}}) == []
     assert gate.problems(80.01, merged, {}, {"files": {}}) == [
-        "the score of the whole, 80.00 %, is below the threshold 80.01 %"]
+        "the score of the whole, 80.000 %, is below the threshold 80.01 %"]
+
+
+def test_the_score_is_compared_unrounded():
+    merged = {"a": counts(20000, 17999, 2001)}  # 89.995 %
+    assert gate.problems(90.0, merged, {}, {"files": {}}) == [
+        "the score of the whole, 89.995 %, is below the threshold 90.00 %"]
 
 
 def test_a_new_file_must_reach_the_threshold():
@@ -100,7 +107,7 @@ def test_a_new_file_must_reach_the_threshold():
     merged = dict(fresh, old=counts(100, 100))
     assert gate.problems(70.0, merged, fresh, {"files": {}}) == []
     assert gate.problems(75.0, merged, fresh, {"files": {}}) == [
-        "new.py scores 70.00 %, below 75.00 % (the threshold)"]
+        "new.py scores 70.000 %, below 75.000 % (the threshold)"]
 
 
 def test_an_old_file_below_the_threshold_must_not_regress():
@@ -109,7 +116,7 @@ def test_an_old_file_below_the_threshold_must_not_regress():
                          baseline) == []
     worse = counts(10, 5, 5)
     assert gate.problems(70.0, {"old.py": worse, "x": counts(90, 90)}, {"old.py": worse}, baseline) == [
-        "old.py scores 50.00 %, below 60.00 % (its last full run)"]
+        "old.py scores 50.000 %, below 60.000 % (its last full run)"]
 
 
 def test_the_canary_must_match_the_baseline_exactly():
@@ -119,10 +126,121 @@ def test_the_canary_must_match_the_baseline_exactly():
     assert len(found) == 1 and found[0].startswith("canary c.py: ")
 
 
-def test_equivalent_entries_need_a_reason(tmp_path):
+def test_equivalent_entries_need_their_change_and_a_reason(tmp_path):
     listing = tmp_path / "equivalent.txt"
-    listing.write_text("# comment\n\nm.x_f__mutmut_1  the default is the same value\n")
-    assert gate.read_equivalent(str(listing)) == {"m.x_f__mutmut_1"}
-    listing.write_text("m.x_f__mutmut_2\n")
-    with pytest.raises(SystemExit, match="equivalent.txt:1: m.x_f__mutmut_2 has no reason"):
-        gate.read_equivalent(str(listing))
+    listing.write_text("# comment\n\nm.x_f__mutmut_1  0123456789ab  the default is the same value\n")
+    assert gate.read_equivalent(str(listing)) == {"m.x_f__mutmut_1": "0123456789ab"}
+    for bad in ("m.x_f__mutmut_2\n", "m.x_f__mutmut_2 because\n", "m.x_f__mutmut_2 0123456789ab\n"):
+        listing.write_text(bad)
+        with pytest.raises(SystemExit, match="equivalent.txt:1: m.x_f__mutmut_2 needs its change's hash and a reason"):
+            gate.read_equivalent(str(listing))
+
+
+# `mutmut show` of a real mutant of plugins/filter/docker_users.py (mutmut 3.8.1, 2026-11-29).
+SHOW = """# ansible_collections.dockerops.host.plugins.filter.docker_users.x__ranges__mutmut_3: survived
+--- ansible_collections/dockerops/host/plugins/filter/docker_users.py
++++ ansible_collections/dockerops/host/plugins/filter/docker_users.py
+@@ -1,6 +1,6 @@
+ def _ranges(text):
+     out = {}
+-    for line in (text or "").splitlines():
++    for line in (text or "XXXX").splitlines():
+         fields = line.strip().split(":")
+"""
+M = "ansible_collections.dockerops.host.plugins.filter.docker_users.x__ranges__mutmut_3"
+
+
+def test_change_hash_is_of_the_changed_lines_only():
+    assert gate.change_hash(SHOW) == gate.change_hash(SHOW.replace("survived", "killed").replace("@@ -1,6", "@@ -2,6"))
+    assert gate.change_hash(SHOW) != gate.change_hash(SHOW.replace('"XXXX"', '"XX"'))
+
+
+def test_equivalent_entries_must_still_be_that_surviving_change():
+    codes = {"plugins/filter/docker_users.py": {M: 0}}
+    good = {M: gate.change_hash(SHOW)}
+    assert gate.equivalent_problems(good, codes, lambda name: SHOW) == []
+    assert gate.equivalent_problems({M: "000000000000"}, codes, lambda name: SHOW) == [
+        "equivalent.txt: %s is now another change (hash %s, listed 000000000000)" % (M, gate.change_hash(SHOW))]
+    assert gate.equivalent_problems(good, {"plugins/filter/docker_users.py": {M: 1}}, lambda name: SHOW) == [
+        "equivalent.txt: %s is killed by the tests, so it is not equivalent" % M]
+    assert gate.equivalent_problems(good, {"plugins/filter/docker_users.py": {}}, lambda name: SHOW) == [
+        "equivalent.txt: %s is not a mutant of this run" % M]
+    # Entries for files this run did not mutate are not judged by it.
+    assert gate.equivalent_problems(good, {"plugins/filter/prune.py": {}}, lambda name: SHOW) == []
+
+
+def test_a_changed_support_file_remutates_the_files_whose_tests_use_it(tree):
+    path, baseline = tree
+    (path / "tests" / "unit" / "fixtures" / "k8s_node").mkdir(parents=True)
+    fixture = path / "tests" / "unit" / "fixtures" / "k8s_node" / "swaps.txt"
+    fixture.write_text("Filename Type\n")
+    (path / "tests" / "unit" / "fixtures" / "k8s_node" / "README.md").write_text("how\n")
+    (path / "tests" / "unit" / "harness.py").write_text("x = 1\n")
+    baseline["support"] = gate.support_files(str(path))
+    assert sorted(baseline["support"]) == ["tests/unit/fixtures/k8s_node/swaps.txt", "tests/unit/harness.py"]
+    files = ["plugins/filter/a.py"]
+    assert gate.changed_files(baseline, files, str(path)) == {}
+    (path / "tests" / "unit" / "harness.py").write_text("x = 2\n")
+    assert gate.changed_files(baseline, files, str(path)) == {}  # test_a.py does not use the harness
+    (path / "tests" / "unit" / "test_a.py").write_text("import harness\n")
+    baseline["files"]["plugins/filter/a.py"]["tests_sha256"] = gate.tests_hash(["tests/unit/test_a.py"], str(path))
+    assert gate.changed_files(baseline, files, str(path)) == {
+        "plugins/filter/a.py": "test support its tests use changed or is gone: tests/unit/harness.py"}
+    fixture.unlink()
+    (path / "tests" / "unit" / "test_a.py").write_text("FIXTURES = 'k8s_node'\n")
+    baseline["support"]["tests/unit/harness.py"] = gate.sha256(str(path / "tests" / "unit" / "harness.py"))
+    baseline["files"]["plugins/filter/a.py"]["tests_sha256"] = gate.tests_hash(["tests/unit/test_a.py"], str(path))
+    assert gate.changed_files(baseline, files, str(path)) == {
+        "plugins/filter/a.py": "test support its tests use changed or is gone: tests/unit/fixtures/k8s_node/swaps.txt"}
+
+
+def test_a_fixture_used_through_a_helper_counts(tree):
+    path, baseline = tree
+    (path / "tests" / "unit" / "fixtures" / "docker_info").mkdir(parents=True)
+    fixture = path / "tests" / "unit" / "fixtures" / "docker_info" / "info.json"
+    fixture.write_text("{}")
+    (path / "tests" / "unit" / "harness.py").write_text("FIXTURES = 'docker_info'\n")
+    (path / "tests" / "unit" / "test_a.py").write_text("import harness\n")
+    baseline["files"]["plugins/filter/a.py"]["tests_sha256"] = gate.tests_hash(["tests/unit/test_a.py"], str(path))
+    baseline["support"] = gate.support_files(str(path))
+    assert gate.changed_files(baseline, ["plugins/filter/a.py"], str(path)) == {}
+    fixture.write_text('{"changed": 1}')
+    assert gate.changed_files(baseline, ["plugins/filter/a.py"], str(path)) == {
+        "plugins/filter/a.py": "test support its tests use changed or is gone: tests/unit/fixtures/docker_info/info.json"}
+
+
+def test_conftest_is_used_by_every_test():
+    assert gate.uses("", "tests/unit/conftest.py")
+    assert gate.uses("from harness import run", "tests/unit/harness.py")
+    assert gate.uses('fixture("docker_info", "x.json")', "tests/unit/fixtures/docker_info/overlay2-20.10.json")
+    assert gate.uses('open("rsa2048.gpg")', "tests/unit/fixtures/rsa2048.gpg")
+    assert not gate.uses("import harness", "tests/unit/k8s_tree.py")
+
+
+def test_results_of_another_run_are_refused_as_stale(tree, tmp_path_factory):
+    path, baseline = tree
+    copy = tmp_path_factory.mktemp("copy")
+    (copy / "plugins" / "filter").mkdir(parents=True)
+    (copy / "tests" / "unit").mkdir(parents=True)
+    for name in ("plugins/filter/a.py", "tests/unit/test_a.py"):
+        (copy / name).write_text((path / name).read_text())
+    tests = {"plugins/filter/a.py": ["tests/unit/test_a.py"]}
+    assert gate.stale(["plugins/filter/a.py"], tests, str(copy), str(path)) == []
+    (copy / "tests" / "unit" / "test_a.py").write_text("def test_a():\n    pass\n")
+    assert gate.stale(["plugins/filter/a.py"], tests, str(copy), str(path)) == ["plugins/filter/a.py"]
+
+
+def test_results_skip_what_mutmut_did_not_mutate(tmp_path):
+    work = tmp_path
+    meta_dir = work / "mutants" / gate.COLL / "plugins" / "filter"
+    meta_dir.mkdir(parents=True)
+    (work / "mutants" / "mutmut-stats.json").write_text(json.dumps({"tests_by_mangled_function_name": {
+        "ansible_collections.dockerops.host.plugins.filter.a.x_a": [
+            "ansible_collections/dockerops/host/tests/unit/test_a.py::test_a"],
+        "ansible_collections.dockerops.host.plugins.filter.a.xǁFilterModuleǁfilters": [
+            "ansible_collections/dockerops/host/tests/unit/test_f.py::test_f[1]"]}}))
+    (meta_dir / "a.py.meta").write_text(json.dumps({"exit_code_by_key": {
+        "ansible_collections.dockerops.host.plugins.filter.a.x_a__mutmut_1": 1}}))
+    codes, tests = gate.results(str(work), ["plugins/filter/a.py", "plugins/filter/b.py"])
+    assert codes == {"plugins/filter/a.py": {"ansible_collections.dockerops.host.plugins.filter.a.x_a__mutmut_1": 1}}
+    assert tests == {"plugins/filter/a.py": ["tests/unit/test_a.py", "tests/unit/test_f.py"]}
