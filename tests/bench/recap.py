@@ -9,7 +9,7 @@ import re
 
 RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
                         r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)", re.M)
-TASK_LINE = re.compile(r"^TASK \[(?P<task>.*)\]", re.M)
+TASK_LINE = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(?P<task>.*)\]", re.M)
 CHANGED_LINE = re.compile(r"^changed: \[(?P<host>[^\]]+)\]", re.M)
 
 

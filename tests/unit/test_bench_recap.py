@@ -40,3 +40,8 @@ def test_a_host_missing_from_the_recap_or_no_recap_fails():
     assert recap.no_change_problems(out("no-change-rerun.out"), ["host-a", "host-b", "host-c"]) == [
         "host-c: not in the PLAY RECAP"]
     assert recap.no_change_problems("", ["host-a"]) == ["no PLAY RECAP in the output"]
+
+
+def test_a_changed_handler_is_named_as_the_handler():
+    assert recap.no_change_problems(out("handler-run.out"), ["host-a"]) == [
+        "host-a: changed=2 (Write the marker; Touch the flag)"]
