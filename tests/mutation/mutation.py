@@ -318,11 +318,21 @@ def stale(names, tests, copy, root=ROOT):
                   or tests_hash(tests[n], copy) != tests_hash(tests[n], root))
 
 
+def markdown(baseline):
+    lines = ["| file | mutants | killed | survived | no tests | equivalent | score |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, c in sorted(baseline["files"].items()) + [("**whole**", total(baseline["files"]))]:
+        lines.append("| %s | %d | %d | %d | %d | %d | %.1f %% |" % (
+            name if name.startswith("**") else "`%s`" % name, c["mutants"], c["killed"], c["survived"],
+            c["no_tests"], c["equivalent"], score(c)))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--all", action="store_true", help="mutate every file and rewrite baseline.json")
     mode.add_argument("--changed", action="store_true", help="mutate what changed since baseline.json")
+    mode.add_argument("--report", action="store_true", help="print baseline.json's scores as a Markdown table")
     parser.add_argument("--files", nargs="*", help="with --all: these files and the recorded ones that changed "
                                                    "(baseline.json keeps the rest)")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
@@ -332,6 +342,9 @@ def main():
     args = parser.parse_args()
 
     baseline = json.load(open(BASELINE)) if os.path.exists(BASELINE) else {"threshold": 0.0, "files": {}}
+    if args.report:
+        print(markdown(baseline))
+        return 0
     if args.changed and (not baseline["files"] or baseline.get("threshold", 0) <= 0):
         raise SystemExit("tests/mutation/baseline.json is missing or has no threshold: run make mutation-all first")
     before = copy.deepcopy(baseline)

@@ -146,6 +146,8 @@ SHOW = """# ansible_collections.dockerops.host.plugins.filter.docker_users.x__ra
 -    for line in (text or "").splitlines():
 +    for line in (text or "XXXX").splitlines():
          fields = line.strip().split(":")
+         if len(fields) == 3 and fields[2].isdigit():
+             out[fields[0]] = max(out.get(fields[0], 0), int(fields[2]))
 """
 M = "ansible_collections.dockerops.host.plugins.filter.docker_users.x__ranges__mutmut_3"
 
