@@ -4,9 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Private: the checks of k8s_node_facts, what the kubelet (and kubeadm's preflight) would reject on a host.
 
-Each check returns dict(name, status, cause) with status ok, problem or unknown (the host cannot tell). The file
-readers take their roots (proc, sys, root for /etc and sockets) so that the unit tests run them on trees built from
-recorded outputs (tests/unit/fixtures/k8s_node/README.md).
+Each check returns dict(name, status, cause) with status ok, problem (kubeadm's preflight stops with an error, or
+the kubelet refuses to start), warning (kubeadm only warns, or neither checks it but the Kubernetes documentation
+asks for it) or unknown (the host cannot tell). The file
+readers take their roots (proc, sys, root for /etc, /lib/modules and sockets) so that the unit tests run them on
+trees built from recorded outputs and a few listed synthetic inputs (tests/unit/fixtures/k8s_node/README.md).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,7 +28,14 @@ try:
 except ImportError:  # pragma: no cover - depends on the target's Python
     tomllib = None
 
-OK, PROBLEM, UNKNOWN = "ok", "problem", "unknown"
+OK, PROBLEM, WARNING, UNKNOWN = "ok", "problem", "warning", "unknown"
+# Binaries kubeadm's preflight does not stop on (socat, ethtool, tc: warnings; conntrack: an error only before
+# kubeadm 1.32) or that only some setups need (ip6tables for IPv6 with kube-proxy's iptables modes).
+OPTIONAL_BINARIES = ("conntrack", "socat", "ethtool", "tc", "touch", "ebtables", "ip6tables")
+# Kernel parameters kubeadm's preflight checks (an error when not 1); the others are the container-runtime
+# documentation's (net.bridge.bridge-nf-call-*), a warning.
+KUBEADM_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.default.forwarding")
+MODULES_BUILTIN = "/lib/modules/%s/modules.builtin"
 
 # kubeadm's preflight ports: the API server, etcd, the kubelet, controller-manager and scheduler.
 PORTS = {
@@ -85,7 +94,29 @@ def check_swap(proc="/proc"):
 
 # Kernel modules -----------------------------------------------------------------------------------------------------
 
+def builtin_modules(root, release):
+    """(set of the module names /lib/modules/RELEASE/modules.builtin lists, path), or (None, path) without it."""
+    path = MODULES_BUILTIN % release
+    text, dummy = read(root + path)
+    if text is None:
+        return None, path
+    names = set()
+    for line in text.splitlines():
+        base = line.strip().rsplit("/", 1)[-1]
+        if base.endswith(".ko"):
+            names.add(base[:-3].replace("-", "_"))
+    return names, path
+
+
+def kernel_release(proc="/proc"):
+    """The running kernel's release, from PROC/sys/kernel/osrelease, else uname."""
+    text, dummy = read(proc + "/sys/kernel/osrelease")
+    return text.strip() if text and text.strip() else os.uname()[2]
+
+
 def check_modules(names, proc="/proc", sys="/sys", root=""):
+    """Modules are the container-runtime documentation's (overlay, br_netfilter), not kubeadm's preflight: a module
+    that is missing, or loaded but lost at reboot, is a warning."""
     path = proc + "/modules"
     text, why = read(path)
     loaded = None if text is None else set(line.split()[0] for line in text.splitlines() if line.strip())
@@ -94,6 +125,7 @@ def check_modules(names, proc="/proc", sys="/sys", root=""):
         at_boot = sysctl.modules_loaded_at_boot(root)
     except sysctl.SysctlError as e:
         boot_why = str(e)
+    builtin, builtin_path = builtin_modules(root, kernel_release(proc))
     results = []
     for name in names:
         key = name.replace("-", "_")
@@ -106,24 +138,30 @@ def check_modules(names, proc="/proc", sys="/sys", root=""):
             elif key in at_boot:
                 results.append(entry(check, OK, "loaded (%s) and loaded at boot (modules-load.d)" % path))
             else:
-                results.append(entry(check, PROBLEM, "loaded now (%s), but lost at reboot: no file of "
+                results.append(entry(check, WARNING, "loaded now (%s), but lost at reboot: no file of "
                                      "/etc/modules-load.d (or /etc/modules) loads it" % path))
+        elif builtin is not None and key in builtin:
+            results.append(entry(check, OK, "built into the kernel (%s lists it)" % builtin_path))
         elif os.path.isdir(sys_dir):
             results.append(entry(check, OK, "built into the kernel (%s exists, %s does not list it)"
                                  % (sys_dir, path)))
         elif loaded is None:
-            results.append(entry(check, UNKNOWN, "%s (no loadable modules?) and %s does not exist: built in without "
-                                 "parameters, or absent" % (why, sys_dir)))
+            results.append(entry(check, UNKNOWN, "%s (no loadable modules?), %s does not exist and %s does not "
+                                 "list it: built in without parameters, or absent" % (
+                                     why, sys_dir, builtin_path if builtin is not None else
+                                     builtin_path + " (unreadable)")))
         else:
-            results.append(entry(check, PROBLEM, "not loaded: %s does not list it and %s does not exist"
-                                 % (path, sys_dir)))
+            results.append(entry(check, WARNING, "not loaded: %s does not list it, %s does not exist%s" % (
+                path, sys_dir, "" if builtin is None else " and %s does not list it" % builtin_path)))
     return results
 
 
 # Kernel parameters --------------------------------------------------------------------------------------------------
 
 def check_sysctls(parameters, proc="/proc", sys="/sys", root=""):
-    """Through module_utils.sysctl: ok only when right now and at boot (sysctl_check's ok)."""
+    """Through module_utils.sysctl: ok only when right now and at boot (sysctl_check's ok). A wrong value now of
+    one of KUBEADM_SYSCTLS is a problem (kubeadm's preflight checks its /proc/sys file); a parameter only lost at
+    reboot, or a wrong value of another (net.bridge.bridge-nf-call-*), is a warning."""
     try:
         results = sysctl.check(parameters, (), proc_sys=proc + "/sys", root=root, proc_modules=proc + "/modules",
                                sys_module=sys + "/module")[0]
@@ -138,7 +176,8 @@ def check_sysctls(parameters, proc="/proc", sys="/sys", root=""):
             out.append(entry("sysctl " + name, OK, "%s is %s, and %s sets it at boot" % (path, r["actual"],
                                                                                          r["boot_source"]), **extra))
         else:
-            out.append(entry("sysctl " + name, PROBLEM, "%s: %s" % (path, r["cause"]), **extra))
+            severity = PROBLEM if name in KUBEADM_SYSCTLS and r["status"] != "not_persisted" else WARNING
+            out.append(entry("sysctl " + name, severity, "%s: %s" % (path, r["cause"]), **extra))
     return out
 
 
@@ -308,7 +347,7 @@ def check_containerd_cgroup_driver(expected, config, config_why, containerd_inst
             "%s does not set SystemdCgroup under %s: the default is false (cgroupfs)" % (CONTAINERD_CONFIG, where))
     if driver == expected:
         return entry(name, OK, cause + ", as the kubelet's %s" % expected, driver=driver)
-    return entry(name, PROBLEM, cause + ", but the kubelet is to use %s" % expected, driver=driver)
+    return entry(name, WARNING, cause + ", but the kubelet is to use %s" % expected, driver=driver)
 
 
 def check_docker_cgroup_driver(expected, info, why):
@@ -318,7 +357,7 @@ def check_docker_cgroup_driver(expected, info, why):
     driver = info.get("CgroupDriver")
     if driver == expected:
         return entry(name, OK, "the Docker engine uses %s (docker info), as the kubelet" % driver, driver=driver)
-    return entry(name, PROBLEM, "the Docker engine uses %s (docker info), the kubelet is to use %s: two cgroup "
+    return entry(name, WARNING, "the Docker engine uses %s (docker info), the kubelet is to use %s: two cgroup "
                  "managers on one host" % (driver, expected), driver=driver)
 
 
@@ -342,6 +381,10 @@ def cri_plugin_status(out):
     return None
 
 
+NO_ACCESS = ("permission denied on %s: cannot ask the runtime without access to its socket (root's); run the module "
+             "with become")
+
+
 def check_cri(module, socket_uri, root="", config=None):
     """Ask containerd over its socket with ctr: does it answer, and is its CRI plugin loaded and ok."""
     name = "cri"
@@ -354,6 +397,8 @@ def check_cri(module, socket_uri, root="", config=None):
         return entry(name, UNKNOWN, "cannot stat %s: %s" % (path, os.strerror(e.errno)), version=None)
     if not stat.S_ISSOCK(st.st_mode):
         return entry(name, PROBLEM, "%s exists but is not a socket" % path, version=None)
+    if not os.access(root + path, os.R_OK | os.W_OK):
+        return entry(name, UNKNOWN, NO_ACCESS % path, version=None)
     ctr = module.get_bin_path("ctr")
     if not ctr:
         return entry(name, UNKNOWN, "ctr not found: cannot ask the runtime on %s" % path, version=None)
@@ -366,6 +411,8 @@ def check_cri(module, socket_uri, root="", config=None):
         return entry(name, PROBLEM, "containerd on %s did not answer ctr version within 30s" % path, version=None)
     version = parse_ctr_version(out)
     if version is None:  # no Server: section, whatever the exit status
+        if "permission denied" in (err or "").lower():
+            return entry(name, UNKNOWN, NO_ACCESS % path + " (%s)" % one_line(err), version=None)
         return entry(name, PROBLEM, "containerd does not answer on %s: %s" % (
             path, one_line(err) or "ctr version exited with status %d" % rc), version=None)
     rc, out, err = module.run_command(argv + ["plugins", "ls"], environ_update={"LANG": "C"})
@@ -397,7 +444,8 @@ def check_binaries(module, names):
         if path:
             results.append(entry("binary " + name, OK, "%s is %s" % (name, path), path=path))
         else:
-            results.append(entry("binary " + name, PROBLEM, "%s not found in PATH, /sbin, /usr/sbin or "
+            severity = WARNING if name in OPTIONAL_BINARIES else PROBLEM
+            results.append(entry("binary " + name, severity, "%s not found in PATH, /sbin, /usr/sbin or "
                                  "/usr/local/sbin" % name, path=None))
     return results
 
@@ -489,11 +537,11 @@ def check_hostname(gethostname=None, getaddrinfo=None):
     node = hostname.lower()
     if not NODE_NAME.match(node) or len(node) > 253:
         return entry("hostname", PROBLEM, "the hostname %r is not a valid node name (lowercase RFC 1123 subdomain: "
-                     "letters, digits, '-' and '.')" % hostname, hostname=hostname, addresses=[])
+                     "letters, digits, '-' and '.'): the API server rejects such a Node" % hostname, hostname=hostname, addresses=[])
     try:
         infos = (getaddrinfo or socket.getaddrinfo)(hostname, None)
     except socket.gaierror as e:
-        return entry("hostname", PROBLEM, "the hostname %s does not resolve (getaddrinfo: %s)" % (hostname, e),
+        return entry("hostname", WARNING, "the hostname %s does not resolve (getaddrinfo: %s)" % (hostname, e),
                      hostname=hostname, addresses=[])
     addresses = sorted(set(info[4][0] for info in infos))
     return entry("hostname", OK, "the hostname %s resolves to %s" % (hostname, ", ".join(addresses)),
@@ -510,7 +558,7 @@ def check_time_sync(module):
     if value == "yes":
         return entry("time_sync", OK, "the clock is synchronised (timedatectl: NTPSynchronized=yes)")
     if value == "no":
-        return entry("time_sync", PROBLEM, "the clock is not synchronised (timedatectl: NTPSynchronized=no): "
+        return entry("time_sync", WARNING, "the clock is not synchronised (timedatectl: NTPSynchronized=no): "
                      "certificates and etcd need synchronised clocks (systemd-timesyncd, chrony)")
     return entry("time_sync", UNKNOWN, "timedatectl show -p NTPSynchronized gave no yes or no: %s" % (
         one_line(err) or "exit status %d" % rc))

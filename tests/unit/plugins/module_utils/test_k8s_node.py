@@ -58,18 +58,19 @@ def test_swap_unknown_without_proc_swaps(tree):
 
 # modules ------------------------------------------------------------------------------------------------------------
 
-def test_module_not_loaded_is_a_problem(tree):
+def test_module_not_loaded_is_a_warning(tree):
     tree.proc_file("modules", "vm/proc-modules-before.txt")
     tree.sys_modules("vm/sys-module-ls-before.txt")
     r = k8s.check_modules(["br_netfilter", "overlay"], tree.proc, tree.sys, tree.root)
-    assert [x["status"] for x in r] == ["problem", "problem"]
-    assert r[0] == dict(name="module br_netfilter", status="problem", cause=(
-        "not loaded: %s/modules does not list it and %s/module/br_netfilter does not exist" % (tree.proc, tree.sys)))
+    assert [x["status"] for x in r] == ["warning", "warning"]
+    assert r[0] == dict(name="module br_netfilter", status="warning", cause=(
+        "not loaded: %s/modules does not list it, %s/module/br_netfilter does not exist" % (tree.proc, tree.sys)))
 
 
 def test_module_loaded_now_and_at_boot_is_ok(tree):
     tree.proc_file("modules", "vm/proc-modules-after.txt")
     tree.sys_modules("vm/sys-module-ls-before.txt")
+    # Synthetic: a modules-load.d file as a user writes it (no recording holds one; fixtures/k8s_node/README.md).
     tree.etc("/etc/modules-load.d/k8s.conf", "overlay\nbr_netfilter\n")
     r = k8s.check_modules(["br_netfilter", "overlay"], tree.proc, tree.sys, tree.root)
     assert r[0] == dict(name="module br_netfilter", status="ok",
@@ -77,17 +78,19 @@ def test_module_loaded_now_and_at_boot_is_ok(tree):
     assert r[1]["status"] == "ok"
 
 
-def test_module_loaded_now_but_not_at_boot_is_a_problem(tree):
+def test_module_loaded_now_but_not_at_boot_is_a_warning(tree):
     tree.proc_file("modules", "vm/proc-modules-after.txt")
+    # Synthetic: a modules-load.d file as a user writes it.
     tree.etc("/etc/modules-load.d/k8s.conf", "overlay\n")
     r = k8s.check_modules(["br-netfilter", "overlay"], tree.proc, tree.sys, tree.root)
-    assert r[0] == dict(name="module br-netfilter", status="problem", cause=(
+    assert r[0] == dict(name="module br-netfilter", status="warning", cause=(
         "loaded now (%s/modules), but lost at reboot: no file of /etc/modules-load.d (or /etc/modules) loads it"
         % tree.proc))
     assert r[1]["status"] == "ok"
 
 
 def test_module_boot_list_unreadable_is_unknown(tree, monkeypatch):
+    # Synthetic: the boot list reader is made to fail as on an unreadable /etc/modules-load.d.
     tree.proc_file("modules", "vm/proc-modules-after.txt")
 
     def boom(root):
@@ -97,7 +100,7 @@ def test_module_boot_list_unreadable_is_unknown(tree, monkeypatch):
     assert r[0] == dict(name="module overlay", status="unknown", cause=(
         "loaded (%s/modules), but whether it is loaded at boot is unknown: cannot list /etc/modules-load.d: "
         "Permission denied" % tree.proc))
-    assert r[1]["status"] == "problem"
+    assert r[1]["status"] == "warning"
 
 
 def test_built_in_module_without_proc_modules(tree):
@@ -106,15 +109,60 @@ def test_built_in_module_without_proc_modules(tree):
     r = k8s.check_modules(["overlay", "br_netfilter"], tree.proc, tree.sys, tree.root)
     assert r[0] == dict(name="module overlay", status="ok", cause=(
         "built into the kernel (%s/module/overlay exists, %s/modules does not list it)" % (tree.sys, tree.proc)))
+    release = os.uname()[2]
     assert r[1] == dict(name="module br_netfilter", status="unknown", cause=(
-        "cannot read %s/modules: No such file or directory (no loadable modules?) and %s/module/br_netfilter does "
-        "not exist: built in without parameters, or absent" % (tree.proc, tree.sys)))
+        "cannot read %s/modules: No such file or directory (no loadable modules?), %s/module/br_netfilter does "
+        "not exist and /lib/modules/%s/modules.builtin (unreadable) does not list it: built in without parameters, "
+        "or absent" % (tree.proc, tree.sys, release)))
+
+
+# Synthetic: no recorded kernel builds br_netfilter in with a /lib/modules tree (the lab host's kernel has none, the
+# VM's builds it as a module); these modules.builtin lines are written in the kernel's format (kernel/PATH.ko).
+BUILTIN = "kernel/fs/overlayfs/overlay.ko\nkernel/net/bridge/br_netfilter.ko\nkernel/net/netfilter/ip_vs-ftp.ko\n"
+
+
+def test_built_in_module_from_modules_builtin(tree):
+    # /proc/modules present (the VM's, before modprobe), br_netfilter built in (=y) without a /sys/module entry.
+    tree.proc_file("modules", "vm/proc-modules-before.txt")
+    tree.write(tree.proc + "/sys/kernel/osrelease", "6.1.0-test\n")
+    tree.etc("/lib/modules/6.1.0-test/modules.builtin", BUILTIN)
+    r = k8s.check_modules(["br_netfilter", "ip-vs-ftp", "vxlan"], tree.proc, tree.sys, tree.root)
+    assert r[0] == dict(name="module br_netfilter", status="ok",
+                        cause="built into the kernel (/lib/modules/6.1.0-test/modules.builtin lists it)")
+    assert r[1]["status"] == "ok"
+    assert r[2] == dict(name="module vxlan", status="warning", cause=(
+        "not loaded: %s/modules does not list it, %s/module/vxlan does not exist and "
+        "/lib/modules/6.1.0-test/modules.builtin does not list it" % (tree.proc, tree.sys)))
+
+
+def test_modules_builtin_without_proc_modules(tree):
+    tree.write(tree.proc + "/sys/kernel/osrelease", "6.18.44-test\n")
+    tree.etc("/lib/modules/6.18.44-test/modules.builtin", "kernel/fs/overlayfs/overlay.ko\n")
+    r = k8s.check_modules(["br_netfilter"], tree.proc, tree.sys, tree.root)
+    assert r[0]["status"] == "unknown"
+    assert r[0]["cause"].endswith("/lib/modules/6.18.44-test/modules.builtin does not list it: built in without "
+                                  "parameters, or absent")
+
+
+def test_kernel_release_from_proc_else_uname(tree):
+    assert k8s.kernel_release(tree.proc) == os.uname()[2]
+    tree.write(tree.proc + "/sys/kernel/osrelease", "\n")
+    assert k8s.kernel_release(tree.proc) == os.uname()[2]
+    tree.write(tree.proc + "/sys/kernel/osrelease", "6.1.0-50-amd64\n")
+    assert k8s.kernel_release(tree.proc) == "6.1.0-50-amd64"
+
+
+def test_builtin_modules_reads_only_ko_names(tree):
+    tree.etc("/lib/modules/r/modules.builtin", "kernel/net/bridge/br_netfilter.ko\n\nmodules.order\n")
+    assert k8s.builtin_modules(tree.root, "r") == ({"br_netfilter"}, "/lib/modules/r/modules.builtin")
+    assert k8s.builtin_modules(tree.root, "other") == (None, "/lib/modules/other/modules.builtin")
 
 
 # sysctls ------------------------------------------------------------------------------------------------------------
 
 def test_sysctls_ok_now_and_at_boot(tree):
     tree.sysctls(lab_host_values())
+    # Synthetic: a sysctl.d file as a user writes it (no recording holds one; fixtures/k8s_node/README.md).
     tree.etc("/etc/sysctl.d/99-kubernetes.conf", "".join("%s = 1\n" % n for n in sorted(WANTED)))
     r = k8s.check_sysctls(WANTED, tree.proc, tree.sys, tree.root)
     assert [x["name"] for x in r] == ["sysctl " + n for n in sorted(WANTED)]
@@ -124,10 +172,10 @@ def test_sysctls_ok_now_and_at_boot(tree):
     assert r[2]["boot_source"] == "/etc/sysctl.d/99-kubernetes.conf:3" and r[2]["boot_value"] == "1"
 
 
-def test_sysctl_lost_at_reboot_is_a_problem(tree):
+def test_sysctl_lost_at_reboot_is_a_warning(tree):
     tree.sysctls(lab_host_values())
     r = k8s.check_sysctls({FORWARD: "1"}, tree.proc, tree.sys, tree.root)
-    assert r == [dict(name="sysctl " + FORWARD, status="problem", sysctl_status="not_persisted", value="1",
+    assert r == [dict(name="sysctl " + FORWARD, status="warning", sysctl_status="not_persisted", value="1",
                       boot_value=None, boot_source=None,
                       cause="%s/sys/net/ipv4/ip_forward: set now, but lost at reboot: no sysctl.d file sets it"
                       % tree.proc)]
@@ -138,13 +186,23 @@ def test_sysctl_wrong_value_is_a_problem(tree):
     r = k8s.check_sysctls({FORWARD: "1", BRIDGE4: "1"}, tree.proc, tree.sys, tree.root)
     assert r[1]["status"] == "problem" and r[1]["sysctl_status"] == "mismatch" and r[1]["value"] == "0"
     assert r[1]["cause"] == "%s/sys/net/ipv4/ip_forward: the kernel has 0, 1 is wanted" % tree.proc
-    assert r[0]["sysctl_status"] == "not_persisted"
+    assert r[0]["sysctl_status"] == "not_persisted" and r[0]["status"] == "warning"
+
+
+def test_sysctl_severity_kubeadm_checks_forwarding_only(tree):
+    # Synthetic values: no recording has a bridge parameter at 0 or an IPv6 default.forwarding at 0.
+    tree.sysctls({BRIDGE4: "0", "net.ipv6.conf.default.forwarding": "0"})
+    r = k8s.check_sysctls({BRIDGE4: "1", "net.ipv6.conf.default.forwarding": "1"}, tree.proc, tree.sys, tree.root)
+    assert [(x["name"], x["status"], x["sysctl_status"]) for x in r] == [
+        ("sysctl net.bridge.bridge-nf-call-iptables", "warning", "mismatch"),
+        ("sysctl net.ipv6.conf.default.forwarding", "problem", "mismatch")]
+    assert k8s.KUBEADM_SYSCTLS == ("net.ipv4.ip_forward", "net.ipv6.conf.default.forwarding")
 
 
 def test_sysctl_missing_names_br_netfilter(tree):
     tree.proc_file("modules", "vm/proc-modules-before.txt")
     r = k8s.check_sysctls({BRIDGE4: "1"}, tree.proc, tree.sys, tree.root)
-    assert r[0]["status"] == "problem" and r[0]["sysctl_status"] == "missing" and r[0]["value"] is None
+    assert r[0]["status"] == "warning" and r[0]["sysctl_status"] == "missing" and r[0]["value"] is None
     assert r[0]["cause"] == ("%s/sys/net/bridge/bridge-nf-call-iptables: net.bridge.* exists only once the "
                              "br_netfilter module is loaded, and it is not loaded" % tree.proc)
 
@@ -159,6 +217,7 @@ def test_sysctl_missing_with_br_netfilter_in_sys_module(tree):
 
 
 def test_sysctl_error_makes_every_parameter_unknown(tree, monkeypatch):
+    # Synthetic: module_utils.sysctl is made to fail as on an unreadable sysctl.d file.
     def boom(*a, **k):
         raise k8s.sysctl.SysctlError("cannot read /etc/sysctl.d/x.conf: Permission denied")
     monkeypatch.setattr(k8s.sysctl, "check", boom)
@@ -178,7 +237,7 @@ def test_cgroup_v2_with_the_controllers_is_ok(tree):
 
 
 def test_cgroup_v2_lacking_a_controller_is_a_problem(tree, monkeypatch):
-    # The recorded controllers have all four; ask for one more that cgroup v2 never has (v1's blkio).
+    # Synthetic: the recorded controllers have all four; the wanted list is changed to two that cgroup v2 never has.
     tree.cgroup_v2()
     monkeypatch.setattr(k8s, "CGROUP_V2_CONTROLLERS", ("cpu", "memory", "blkio", "devices"))
     r = k8s.check_cgroup_version(tree.sys)
@@ -257,7 +316,7 @@ def test_containerd_driver_from_each_config(tree, monkeypatch, use_tomllib, name
     assert k8s.containerd_systemd_cgroup(config) == (value, "runc", where)
     for expected in ("systemd", "cgroupfs"):
         r = k8s.check_containerd_cgroup_driver(expected, config, None, True)
-        assert r["driver"] == driver and r["status"] == ("ok" if expected == driver else "problem")
+        assert r["driver"] == driver and r["status"] == ("ok" if expected == driver else "warning")
     r = k8s.check_containerd_cgroup_driver("systemd", config, None, True)
     if value is None:
         assert r["cause"] == ("/etc/containerd/config.toml does not set SystemdCgroup under %s: the default is false "
@@ -269,6 +328,7 @@ def test_containerd_driver_from_each_config(tree, monkeypatch, use_tomllib, name
 
 
 def test_containerd_driver_follows_default_runtime_name_and_config_version():
+    # Synthetic configurations: no containerd 2.x (version 3) or crun was recorded; the layouts are containerd's.
     config = {"version": 3, "plugins": {"io.containerd.cri.v1.runtime": {"containerd": {
         "default_runtime_name": "crun", "runtimes": {"crun": {"options": {"SystemdCgroup": True}},
                                                      "runc": {"options": {"SystemdCgroup": False}}}}}}}
@@ -286,7 +346,7 @@ def test_containerd_driver_follows_default_runtime_name_and_config_version():
 def test_containerd_without_config(tree):
     assert k8s.read_containerd_config(tree.root) == (None, None)
     r = k8s.check_containerd_cgroup_driver("systemd", None, None, True)
-    assert r == dict(name="cgroup_driver containerd", status="problem", driver="cgroupfs", cause=(
+    assert r == dict(name="cgroup_driver containerd", status="warning", driver="cgroupfs", cause=(
         "no /etc/containerd/config.toml: containerd's built-in default leaves runc's SystemdCgroup false (cgroupfs), "
         "but the kubelet is to use systemd"))
     assert k8s.check_containerd_cgroup_driver("cgroupfs", None, None, True)["status"] == "ok"
@@ -322,7 +382,7 @@ def test_docker_driver_agreement():
         name="cgroup_driver docker", status="ok", driver="systemd",
         cause="the Docker engine uses systemd (docker info), as the kubelet")
     assert k8s.check_docker_cgroup_driver("cgroupfs", v2, None) == dict(
-        name="cgroup_driver docker", status="problem", driver="systemd",
+        name="cgroup_driver docker", status="warning", driver="systemd",
         cause="the Docker engine uses systemd (docker info), the kubelet is to use cgroupfs: two cgroup managers on "
               "one host")
     assert k8s.check_docker_cgroup_driver("systemd", None, "docker info timed out after 30s") == dict(
@@ -399,12 +459,14 @@ def test_cri_disabled_plugins_without_cri_gives_no_hint(tree):
     tree.unix_socket(SOCK)
     m = FakeModule([recorded_run("lab-container/ctr-version-answering"),
                     recorded_run("lab-container/ctr-plugins-cri-disabled")])
+    # Synthetic configuration: a disabled_plugins list without cri (none recorded).
     r = k8s.check_cri(m, "unix://" + SOCK, tree.root, {"disabled_plugins": ["aufs"]})
     assert r["cause"].endswith("cri row)")
 
 
 def test_cri_plugin_in_error_is_a_problem(tree, monkeypatch):
-    # No recorded CRI plugin failed; the recorded devmapper snapshotter row did (status error): read that row.
+    # Synthetic: no recorded CRI plugin failed; CRI_ROW is pointed at the recorded devmapper snapshotter row, whose
+    # status is error, so that the parsing of a failed row is tested on a recorded line.
     monkeypatch.setattr(k8s, "CRI_ROW", ("io.containerd.snapshotter.v1", "devmapper"))
     tree.unix_socket(SOCK)
     m = FakeModule([recorded_run("lab-container/ctr-version-answering"),
@@ -417,6 +479,8 @@ def test_cri_plugin_in_error_is_a_problem(tree, monkeypatch):
 
 @pytest.mark.parametrize("rel", ["lab-container/ctr-version-stopped", "lab-container/ctr-version-no-socket"])
 def test_cri_not_answering_is_a_problem_with_ctrs_words(tree, rel):
+    # Synthetic pairing: both answers were recorded with no socket at the path; here a socket is present, as when
+    # a runtime left a stale one behind.
     tree.unix_socket(SOCK)
     m = FakeModule([recorded_run(rel)])
     r = k8s.check_cri(m, "unix://" + SOCK, tree.root)
@@ -425,6 +489,7 @@ def test_cri_not_answering_is_a_problem_with_ctrs_words(tree, rel):
 
 
 def test_cri_timeout_is_a_problem(tree):
+    # The recorded hang ran under `timeout 3`, not 30: its exit status 124 is timeout's either way.
     tree.unix_socket(SOCK)
     m = FakeModule([recorded_run("lab-container/ctr-version-hang")])
     r = k8s.check_cri(m, "unix://" + SOCK, tree.root)
@@ -468,6 +533,41 @@ def test_cri_no_socket_asks_nothing(tree):
     assert m.calls == []
 
 
+def test_cri_socket_without_access_is_unknown_and_asks_nothing(tree, monkeypatch):
+    # Synthetic: the tests run as root, for whom os.access is always true; it is made to answer as for a user
+    # without write access to the root-owned socket.
+    tree.unix_socket(SOCK)
+    calls = []
+
+    def access(path, mode):
+        calls.append((path, mode))
+        return False
+    monkeypatch.setattr(k8s.os, "access", access)
+    m = FakeModule([])
+    assert k8s.check_cri(m, "unix://" + SOCK, tree.root) == dict(
+        name="cri", status="unknown", version=None,
+        cause="permission denied on %s: cannot ask the runtime without access to its socket (root's); run the module "
+              "with become" % SOCK)
+    assert m.calls == [] and calls == [(tree.root + SOCK, os.R_OK | os.W_OK)]
+
+
+def test_cri_access_checks_read_and_write(tree, monkeypatch):
+    tree.unix_socket(SOCK)
+    monkeypatch.setattr(k8s.os, "access", lambda path, mode: mode == os.R_OK)
+    assert k8s.check_cri(FakeModule([]), "unix://" + SOCK, tree.root)["status"] == "unknown"
+
+
+def test_cri_ctr_permission_denied_is_unknown(tree):
+    tree.unix_socket(SOCK)
+    rel = "lab-container/ctr-version-nonroot"
+    m = FakeModule([recorded_run(rel)])
+    r = k8s.check_cri(m, "unix://" + SOCK, tree.root)
+    assert r == dict(name="cri", status="unknown", version=None, cause=(
+        "permission denied on %s: cannot ask the runtime without access to its socket (root's); run the module "
+        "with become (%s)" % (SOCK, recorded(rel + ".stderr").strip())))
+    assert len(m.calls) == 1
+
+
 def test_cri_path_that_is_not_a_socket(tree):
     tree.etc(SOCK, "")
     m = FakeModule([])
@@ -504,11 +604,23 @@ def test_binaries_found_and_missing():
     class M(object):
         def get_bin_path(self, name):
             return None if found[name] == "MISSING" else found[name]
-    r = k8s.check_binaries(M(), ["conntrack", "iptables"])
+    r = k8s.check_binaries(M(), ["conntrack", "iptables", "ethtool"])
     assert r == [dict(name="binary conntrack", status="ok", path="/usr/sbin/conntrack",
                       cause="conntrack is /usr/sbin/conntrack"),
                  dict(name="binary iptables", status="problem", path=None,
-                      cause="iptables not found in PATH, /sbin, /usr/sbin or /usr/local/sbin")]
+                      cause="iptables not found in PATH, /sbin, /usr/sbin or /usr/local/sbin"),
+                 dict(name="binary ethtool", status="warning", path=None,
+                      cause="ethtool not found in PATH, /sbin, /usr/sbin or /usr/local/sbin")]
+
+
+def test_binaries_kubeadm_does_not_stop_on_are_warnings():
+    class M(object):
+        def get_bin_path(self, name):
+            return None
+    names = ["conntrack", "socat", "ethtool", "tc", "touch", "ebtables", "ip6tables", "ip", "iptables", "mount",
+             "nsenter", "crictl"]
+    r = k8s.check_binaries(M(), names)
+    assert [x["status"] for x in r] == ["warning"] * 7 + ["problem"] * 5
 
 
 # ports --------------------------------------------------------------------------------------------------------------
@@ -543,7 +655,8 @@ def test_worker_checks_the_kubelet_port_only():
 
 
 def test_a_listener_shared_by_two_processes_names_both(tree, monkeypatch):
-    # No recorded listener was shared; the recorded socket 8412211 was (systemd and dbus-daemon): lend its owners.
+    # Synthetic: no recorded listener was shared; the recorded socket 8412211 was (systemd and dbus-daemon): its
+    # owners are lent to the 6443 listener.
     tree.net()
     owners = k8s.socket_owners(tree.proc)
     monkeypatch.setattr(k8s, "socket_owners", lambda proc: {"8419987": owners["8412211"]})
@@ -600,6 +713,8 @@ def test_free_ports_do_not_walk_proc(tree, monkeypatch):
 # hostname -----------------------------------------------------------------------------------------------------------
 
 def _recorded_resolver():
+    """Synthetic resolver stub: the recorded host name, addresses and gaierror (getaddrinfo.txt), in tuples built
+    here (getaddrinfo.txt holds the addresses, not the tuples)."""
     lines = dict(line.split(": ", 1) for line in recorded("lab-container/getaddrinfo.txt").splitlines())
     hostname = eval(lines["gethostname"])  # the repr Python printed
     addresses = eval(lines["getaddrinfo"])
@@ -624,7 +739,7 @@ def test_hostname_resolves():
 def test_hostname_that_does_not_resolve():
     hostname, getaddrinfo = _recorded_resolver()
     r = k8s.check_hostname(lambda: "k8sfacts-unresolvable.invalid", getaddrinfo)
-    assert r == dict(name="hostname", status="problem", hostname="k8sfacts-unresolvable.invalid", addresses=[],
+    assert r == dict(name="hostname", status="warning", hostname="k8sfacts-unresolvable.invalid", addresses=[],
                      cause="the hostname k8sfacts-unresolvable.invalid does not resolve (getaddrinfo: [Errno -2] "
                            "Name or service not known)")
 
@@ -632,12 +747,13 @@ def test_hostname_that_does_not_resolve():
 @pytest.mark.parametrize("name,ok", [("K8sfacts-Rec", True), ("2node", True), ("node.2", True), ("node_1", False), ("-node", False), ("node-", False),
                                      ("a." * 126 + "b", True), ("a." * 126 + "bc", False), ("", False)])
 def test_hostname_must_be_a_node_name(name, ok):
+    # Synthetic resolver: any valid name resolves to 10.0.0.1, so that only the name's validity is judged.
     r = k8s.check_hostname(lambda: name, lambda host, port: [(2, 1, 6, "", ("10.0.0.1", 0))])
     assert r["name"] == "hostname" and r["status"] == ("ok" if ok else "problem") and r["hostname"] == name
     if not ok:
         assert r["addresses"] == []
         assert r["cause"] == ("the hostname %r is not a valid node name (lowercase RFC 1123 subdomain: letters, "
-                              "digits, '-' and '.')" % name)
+                              "digits, '-' and '.'): the API server rejects such a Node" % name)
 
 
 def test_hostname_defaults_to_the_socket_module(monkeypatch):
@@ -653,9 +769,9 @@ TIMEDATECTL = ["/usr/bin/timedatectl", "show", "-p", "NTPSynchronized", "--value
 
 @pytest.mark.parametrize("rel,status,cause", [
     ("vm/timedatectl-synced", "ok", "the clock is synchronised (timedatectl: NTPSynchronized=yes)"),
-    ("vm/timedatectl-unsynced", "problem", "the clock is not synchronised (timedatectl: NTPSynchronized=no): "
+    ("vm/timedatectl-unsynced", "warning", "the clock is not synchronised (timedatectl: NTPSynchronized=no): "
                                            "certificates and etcd need synchronised clocks (systemd-timesyncd, chrony)"),
-    ("lab-container/timedatectl-ntpsynchronized", "problem", None),
+    ("lab-container/timedatectl-ntpsynchronized", "warning", None),
     ("lab-host/timedatectl-no-systemd", "unknown",
      "timedatectl show -p NTPSynchronized gave no yes or no: System has not been booted with systemd as init system "
      "(PID 1). Can't operate.; Failed to connect to bus: Host is down"),

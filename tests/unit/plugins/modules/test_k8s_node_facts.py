@@ -1,5 +1,6 @@
-"""The module around module_utils._k8s_node: options, the order of the checks, problems, unknown, fail_on_problem;
-on trees and answers recorded on real hosts (fixtures/k8s_node/README.md)."""
+"""The module around module_utils._k8s_node: options, the order of the checks, problems, advisories, unknown,
+fail_on_problem; on trees and answers recorded on real hosts, plus the synthetic inputs that
+fixtures/k8s_node/README.md lists (each marked "Synthetic" where it is used)."""
 import json
 import socket
 
@@ -8,7 +9,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.dockerops.host.plugins.modules import k8s_node_facts
 
-from harness import ENGINE_DOWN_28, patch_exits, recorded_info, run_main
+from harness import ENGINE_DOWN_28, patch_exits, run_main
 from k8s_tree import Tree, recorded, recorded_run
 
 SOCK = "/run/containerd/containerd.sock"
@@ -23,12 +24,14 @@ def ready_tree():
     t = Tree()
     t.proc_file("swaps", "vm/proc-swaps-none.txt")
     t.proc_file("modules", "vm/proc-modules-after.txt")
+    # Synthetic: the modules-load.d and sysctl.d files a user writes (no recorded host has them).
     t.etc("/etc/modules-load.d/k8s.conf", "overlay\nbr_netfilter\n")
     t.sysctls(dict(zip(sorted(k8s_node_facts.SYSCTLS), recorded("lab-host/proc-sys-values.txt").split())))
     t.etc("/etc/sysctl.d/99-kubernetes.conf", "".join("%s = 1\n" % n for n in sorted(k8s_node_facts.SYSCTLS)))
     t.cgroup_v2()
     t.etc("/etc/containerd/config.toml", recorded("lab-container/config-default-systemdcgroup-1.6.20.toml"))
     t.unix_socket(SOCK)
+    # The recorded TCP table's header line alone: no listener.
     t.write(t.proc + "/net/tcp", recorded("lab-container/proc-net-tcp").splitlines(True)[0])
     return t
 
@@ -77,6 +80,7 @@ def host(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     hostname = "k8sfacts-rec"
+    # Synthetic resolver stub: the recorded host name and address (getaddrinfo.txt), as one hand-built tuple.
     monkeypatch.setattr(k8s_node_facts, "RESOLVER", (
         lambda: hostname, lambda host, port: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("172.17.0.3", 0))]))
     yield h
@@ -87,7 +91,8 @@ def host(monkeypatch):
 def test_a_ready_worker(host):
     kind, res = host.run({"fail_on_problem": True})
     assert kind == "Exit" and res["changed"] is False
-    assert res["problems"] == [] and res["unknown"] == [] and res["ready"] is True and res["cgroup_version"] == 2
+    assert res["problems"] == [] and res["advisories"] == [] and res["unknown"] == [] and res["ready"] is True
+    assert res["cgroup_version"] == 2
     assert [c["name"] for c in res["checks"]] == [
         "swap", "module overlay", "module br_netfilter", "sysctl net.bridge.bridge-nf-call-ip6tables",
         "sysctl net.bridge.bridge-nf-call-iptables", "sysctl net.ipv4.ip_forward", "cgroup_version",
@@ -141,18 +146,21 @@ def test_unknown_alone_does_not_fail(host):
                               "Host is down"]
 
 
-def test_cgroupfs_expected_against_a_systemd_runtime(host):
-    kind, res = host.run({"cgroup_driver": "cgroupfs"})
-    assert res["problems"] == [
+def test_cgroupfs_expected_against_a_systemd_runtime_is_a_warning_only(host):
+    kind, res = host.run({"cgroup_driver": "cgroupfs", "fail_on_problem": True})
+    assert kind == "Exit" and res["problems"] == [] and res["ready"] is True
+    assert res["advisories"] == [
         "cgroup_driver containerd: /etc/containerd/config.toml sets SystemdCgroup = true under "
         'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options (systemd), but the kubelet is to use '
         "cgroupfs"]
 
 
-def test_docker_is_asked_when_installed(host):
+def test_docker_is_asked_when_set(host):
     host.bins.add("docker")
+    # Synthetic triple: the VM's docker info JSON was recorded as stdout alone; rc 0 and an empty stderr are what
+    # the recorded --format '{{.CgroupDriver}}' call of the same engine gave (vm/docker-info-cgroupdriver-v2.*).
     host.answers = dict(host.answers, **{"docker info": (0, recorded("vm/docker-info-v2.json"), "")})
-    kind, res = host.run({})
+    kind, res = host.run({"docker": True})
     assert ["/usr/bin/timeout", "30", "/usr/bin/docker", "info", "--format", "{{json .}}"] in host.calls
     docker = [c for c in res["checks"] if c["name"] == "cgroup_driver docker"]
     assert docker == [dict(name="cgroup_driver docker", status="ok", driver="systemd",
@@ -161,25 +169,34 @@ def test_docker_is_asked_when_installed(host):
     assert names.index("cgroup_driver docker") == names.index("cgroup_driver containerd") + 1
 
 
-def test_docker_on_cgroupfs_is_a_problem(host):
+@pytest.mark.parametrize("socket_path", ["/run/cri-dockerd.sock", "/var/run/cri-dockerd.sock"])
+def test_docker_on_cgroupfs_behind_cri_dockerd_is_a_warning(host, socket_path):
+    t = host.tree()
+    t.unix_socket(socket_path)
     host.bins.add("docker")
-    host.answers = dict(host.answers, **{"docker info": (0, recorded_info("overlay2-28.5.json"), "")})
-    kind, res = host.run({})
-    assert res["problems"] == ["cgroup_driver docker: the Docker engine uses cgroupfs (docker info), the kubelet is "
-                               "to use systemd: two cgroup managers on one host"]
+    host.answers = dict(host.answers, **{"docker info": recorded_run("lab-host/docker-info-json")})
+    kind, res = host.run({"cri_socket": "unix://" + socket_path, "fail_on_problem": True})
+    assert kind == "Exit" and res["problems"] == []
+    assert res["advisories"] == ["cgroup_driver docker: the Docker engine uses cgroupfs (docker info), the kubelet "
+                                 "is to use systemd: two cgroup managers on one host"]
 
 
 def test_docker_engine_down_is_unknown(host):
     host.bins.add("docker")
-    kind, res = host.run({})
+    kind, res = host.run({"docker": True})
     docker = [c for c in res["checks"] if c["name"] == "cgroup_driver docker"][0]
     assert docker["status"] == "unknown"
     assert docker["cause"].startswith("the Docker engine did not answer docker info: ")
 
 
-@pytest.mark.parametrize("args", [{"docker": False}, {}])
-def test_docker_not_asked_when_off_or_absent(host, args):
-    if args:
+@pytest.mark.parametrize("args,installed", [
+    ({"docker": False}, True),
+    ({"docker": False, "cri_socket": "unix:///run/cri-dockerd.sock"}, True),
+    ({}, True),  # the default: the kubelet talks to containerd, not Docker
+    ({"docker": True}, False),
+])
+def test_docker_not_asked_when_off_unused_or_absent(host, args, installed):
+    if installed:
         host.bins.add("docker")
     kind, res = host.run(args)
     assert not [c for c in res["checks"] if c["name"] == "cgroup_driver docker"]
@@ -190,10 +207,12 @@ def test_ipv6_adds_forwarding_and_ip6tables(host):
     t = host.tree()
     kind, res = host.run({"ipv6": True})
     names = [c["name"] for c in res["checks"]]
-    assert "sysctl net.ipv6.conf.all.forwarding" in names and names.count("binary ip6tables") == 1
+    assert "sysctl net.ipv6.conf.default.forwarding" in names and names.count("binary ip6tables") == 1
+    assert "sysctl net.ipv6.conf.all.forwarding" not in names
     # The parameter is not there in the tree: the kernel has no such parameter.
-    assert [p.split(":")[0] for p in res["problems"]] == ["sysctl net.ipv6.conf.all.forwarding"]
-    t.sysctls({"net.ipv6.conf.all.forwarding": "0"})
+    assert [p.split(":")[0] for p in res["problems"]] == ["sysctl net.ipv6.conf.default.forwarding"]
+    # Synthetic value: the VM recorded default.forwarding as 0 only with other values around it.
+    t.sysctls({"net.ipv6.conf.default.forwarding": "0"})
     kind, res = host.run({"ipv6": True, "required_binaries": ["ip6tables", "iptables"]})
     names = [c["name"] for c in res["checks"]]
     assert [n for n in names if n.startswith("binary")] == ["binary ip6tables", "binary iptables"]
@@ -203,16 +222,20 @@ def test_ipv6_adds_forwarding_and_ip6tables(host):
 def test_without_ipv6_neither_is_checked(host):
     kind, res = host.run({})
     names = [c["name"] for c in res["checks"]]
-    assert "sysctl net.ipv6.conf.all.forwarding" not in names and "binary ip6tables" not in names
+    assert "sysctl net.ipv6.conf.default.forwarding" not in names and "binary ip6tables" not in names
 
 
 def test_custom_binaries_and_modules(host):
     host.bins.discard("socat")
-    kind, res = host.run({"required_binaries": ["socat"], "modules": ["vxlan"]})
-    assert res["problems"] == [
-        "module vxlan: not loaded: %s/modules does not list it and %s/module/vxlan does not exist" % (
+    host.bins.discard("nsenter")
+    kind, res = host.run({"required_binaries": ["socat", "nsenter"], "modules": ["vxlan"], "fail_on_problem": True})
+    assert kind == "Fail"
+    assert res["advisories"] == [
+        "module vxlan: not loaded: %s/modules does not list it, %s/module/vxlan does not exist" % (
             k8s_node_facts.ROOTS["proc"], k8s_node_facts.ROOTS["sys"]),
         "binary socat: socat not found in PATH, /sbin, /usr/sbin or /usr/local/sbin"]
+    assert res["problems"] == ["binary nsenter: nsenter not found in PATH, /sbin, /usr/sbin or /usr/local/sbin"]
+    assert res["msg"] == "The host is not ready for the kubelet: " + res["problems"][0]
 
 
 def test_cri_socket_option_is_asked(host):
@@ -229,8 +252,9 @@ def test_cri_disabled_as_docker_ships_it(host):
     t.etc("/etc/containerd/config.toml", recorded("lab-container/config-cri-disabled.toml"))
     host.answers = dict(host.answers, **{"ctr plugins": recorded_run("lab-container/ctr-plugins-cri-disabled")})
     kind, res = host.run({})
-    assert [p.split(":")[0] for p in res["problems"]] == ["cgroup_driver containerd", "cri"]
-    assert res["problems"][1].endswith('(/etc/containerd/config.toml has disabled_plugins = ["cri"], as Docker\'s '
+    assert [p.split(":")[0] for p in res["problems"]] == ["cri"]
+    assert [p.split(":")[0] for p in res["advisories"]] == ["cgroup_driver containerd"]
+    assert res["problems"][0].endswith('(/etc/containerd/config.toml has disabled_plugins = ["cri"], as Docker\'s '
                                        "containerd.io ships it)")
 
 
@@ -271,6 +295,8 @@ def test_documented_defaults_match_the_argspec():
     assert doc["required_binaries"]["default"] == ["conntrack", "iptables", "ip", "mount", "nsenter", "socat"]
     assert doc["modules"]["default"] == ["overlay", "br_netfilter"]
     assert doc["role"]["default"] == "worker" and doc["cri_socket"]["default"] == "unix://" + SOCK
+    assert doc["docker"].get("default") is None and k8s_node_facts.IPV6_SYSCTLS == {
+        "net.ipv6.conf.default.forwarding": "1"}
     assert json.dumps(k8s_node_facts.SYSCTLS, sort_keys=True) == json.dumps(
         {"net.bridge.bridge-nf-call-ip6tables": "1", "net.bridge.bridge-nf-call-iptables": "1",
          "net.ipv4.ip_forward": "1"}, sort_keys=True)
