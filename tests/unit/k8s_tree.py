@@ -1,5 +1,7 @@
-"""Fake /proc, /sys and / trees for k8s_node_facts, built only from the outputs recorded under
-tests/unit/fixtures/k8s_node (its README.md says how each was recorded)."""
+"""Fake /proc, /sys and / trees for k8s_node_facts, built from the outputs recorded under
+tests/unit/fixtures/k8s_node (its README.md says how each was recorded). The tests add a few synthetic inputs
+through write(), etc() and sysctls() (configuration files as a user writes them, values no recording holds); the
+README lists them and each is marked "Synthetic" in the test that writes it."""
 import os
 import shutil
 import socket
