@@ -116,7 +116,25 @@ def test_an_old_file_below_the_threshold_must_not_regress():
                          baseline) == []
     worse = counts(10, 5, 5)
     assert gate.problems(70.0, {"old.py": worse, "x": counts(90, 90)}, {"old.py": worse}, baseline) == [
-        "old.py scores 50.000 %, below 60.000 % (its last full run)"]
+        "old.py scores 50.000 %, below 60.000 % (its last full run, already below the threshold)"]
+
+
+def test_an_old_file_above_the_threshold_may_fall_one_point_at_most():
+    baseline = {"files": {"old.py": counts(1000, 1000)}}
+    rest = {"x": counts(1000, 1000)}
+    ok = counts(1000, 990, 10)  # 99.0 %: one point down
+    assert gate.problems(70.0, dict(rest, **{"old.py": ok}), {"old.py": ok}, baseline) == []
+    worse = counts(1000, 989, 11)
+    assert gate.problems(70.0, dict(rest, **{"old.py": worse}), {"old.py": worse}, baseline) == [
+        "old.py scores 98.900 %, below 99.000 % (its last full run, 100.000 %, less 1.0 point)"]
+
+
+def test_an_old_file_just_above_the_threshold_may_not_fall_below_it():
+    baseline = {"files": {"old.py": counts(1000, 705, 295)}}  # 70.5 %, threshold 70
+    rest = {"x": counts(9000, 9000)}
+    worse = counts(1000, 699, 301)
+    assert gate.problems(70.0, dict(rest, **{"old.py": worse}), {"old.py": worse}, baseline) == [
+        "old.py scores 69.900 %, below 70.000 % (the threshold)"]
 
 
 def test_the_canary_must_match_the_baseline_exactly():
