@@ -59,7 +59,8 @@ COUNTS = ("mutants", "killed", "timeout", "survived", "no_tests", "other", "equi
 # it (by name: a test file that names the fixture's directory or file, or the module; conftest.py: every file).
 SUPPORT_GLOBS = ("tests/unit/*.py", "tests/unit/fixtures/**/*", "tests/mutation/pyproject.toml")
 # mutmut 3.8.1's exit codes (mutmut/stats.py status_by_exit_code) that mean the tests noticed the mutant.
-KILLED = {1: "killed", 3: "killed", -11: "killed", -9: "killed", 37: "killed"}
+# 1, 3: killed; -11, -9: the process died; 37: caught by type check.
+KILLED = {1, 3, -11, -9, 37}
 TIMEOUT = {36, 24, -24, 152, 255}
 # How far (in points) a re-mutated file may fall below its last full run: a change may add a mutant or two that
 # no test can tell (then list it in equivalent.txt), not drop a file's tests.
@@ -129,10 +130,17 @@ def helpers(root=ROOT):
                   if not os.path.basename(p).startswith("test_") and os.path.basename(p) != "conftest.py")
 
 
-def changed_files(baseline, files, root=ROOT, support=None):
+def changed_files(baseline, files, root=ROOT):
     """The plugins/ files to re-mutate, each with why."""
     out = {}
-    changed_support = support_changes(baseline.get("support", {}), support_files(root) if support is None else support)
+    changed_support = support_changes(baseline.get("support", {}), support_files(root))
+    texts = {}  # each test and helper file read once
+
+    def text(name):
+        if name not in texts:
+            texts[name] = read_text(os.path.join(root, name))
+        return texts[name]
+
     for name in files:
         rec = baseline.get("files", {}).get(name)
         if rec is None:
@@ -141,11 +149,11 @@ def changed_files(baseline, files, root=ROOT, support=None):
             out[name] = "changed since the last full run"
         elif rec["tests_sha256"] != tests_hash(rec["tests"], root):
             out[name] = "a unit-test file that exercised it changed or is gone"
-        else:
-            texts = [read_text(os.path.join(root, t)) for t in rec["tests"]]
+        elif changed_support:
+            used_texts = [text(t) for t in rec["tests"]]
             # and the helpers those tests use (tests/unit/*.py: the harness, k8s_tree.py), one level down
-            texts += [read_text(os.path.join(root, h)) for h in helpers(root) if any(uses(t, h) for t in texts)]
-            used = [s for s in changed_support if any(uses(t, s) for t in texts)]
+            used_texts += [text(h) for h in helpers(root) if any(uses(t, h) for t in used_texts)]
+            used = [s for s in changed_support if any(uses(t, s) for t in used_texts)]
             if used:
                 out[name] = "test support its tests use changed or is gone: %s" % ", ".join(used)
     return out
@@ -227,6 +235,11 @@ def read_equivalent(path=EQUIVALENT):
     return names
 
 
+def module_name(path):
+    """plugins/filter/x.py -> ansible_collections.dockerops.host.plugins.filter.x (mutmut's names start with it)."""
+    return "ansible_collections.dockerops.host." + path[:-3].replace("/", ".")
+
+
 def change_hash(diff):
     """The hash of a mutant's change: the removed and added lines of `mutmut show`, without the file names."""
     lines = [l for l in diff.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
@@ -239,7 +252,7 @@ def equivalent_problems(equivalent, codes, show):
     known = {}
     for per_file in codes.values():
         known.update(per_file)
-    prefixes = tuple("ansible_collections.dockerops.host.%s." % f[:-3].replace("/", ".") for f in codes)
+    prefixes = tuple(module_name(f) + "." for f in codes)
     for name, digest in sorted(equivalent.items()):
         if not name.startswith(prefixes):
             continue
@@ -247,9 +260,10 @@ def equivalent_problems(equivalent, codes, show):
             found.append("equivalent.txt: %s is not a mutant of this run" % name)
         elif known[name] in KILLED or known[name] in TIMEOUT:
             found.append("equivalent.txt: %s is killed by the tests, so it is not equivalent" % name)
-        elif change_hash(show(name)) != digest:
-            found.append("equivalent.txt: %s is now another change (hash %s, listed %s)" % (
-                name, change_hash(show(name)), digest))
+        else:
+            now = change_hash(show(name))
+            if now != digest:
+                found.append("equivalent.txt: %s is now another change (hash %s, listed %s)" % (name, now, digest))
     return found
 
 
@@ -306,8 +320,7 @@ def results(work, files):
             continue
         with open(meta) as f:
             codes[name] = json.load(f)["exit_code_by_key"]
-        module = "ansible_collections.dockerops.host." + name[:-3].replace("/", ".")
-        tests[name] = sorted(os.path.relpath(t, COLL) for t in tests_by_module.get(module, ()))
+        tests[name] = sorted(os.path.relpath(t, COLL) for t in tests_by_module.get(module_name(name), ()))
     return codes, tests
 
 
@@ -380,9 +393,9 @@ def main():
     missing = sorted(set(todo) - set(codes))
     if missing:
         raise SystemExit("mutmut left no record of %s in %s" % (", ".join(missing), args.work))
-    if args.no_run and stale(codes, tests, work_copy):
-        raise SystemExit("the last run in %s was not of the checked-out code or tests: %s"
-                         % (args.work, ", ".join(stale(codes, tests, work_copy))))
+    old = stale(codes, tests, work_copy) if args.no_run else []
+    if old:
+        raise SystemExit("the last run in %s was not of the checked-out code or tests: %s" % (args.work, ", ".join(old)))
     fresh, survivors = {}, {}
     for name in sorted(todo):
         fresh[name], survivors[name] = classify(codes[name], equivalent)
