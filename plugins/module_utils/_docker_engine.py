@@ -18,11 +18,11 @@ import json
 import re
 
 # timeout(1)'s exit status when the command timed out.
-_TIMED_OUT = 124
+TIMED_OUT = 124
 _DOCKERD_VERSION = re.compile(r"version ([0-9][^ ,]*)")
 
 
-def _one_line(text):
+def one_line(text):
     return "; ".join(line.strip() for line in (text or "").splitlines() if line.strip())
 
 
@@ -45,16 +45,16 @@ def info(module, docker=None, timeout=30):
     if wrapper:
         argv = [wrapper, str(timeout)] + argv
     rc, out, err = module.run_command(argv, environ_update={"LANG": "C"})
-    if wrapper and rc == _TIMED_OUT:
+    if wrapper and rc == TIMED_OUT:
         return None, "docker info timed out after %ss" % timeout
     data = _parse(out)
     if rc == 0 and data and data.get("ServerVersion"):
         return data, None
-    errors = _one_line("\n".join(str(e) for e in (data or {}).get("ServerErrors") or []))
+    errors = one_line("\n".join(str(e) for e in (data or {}).get("ServerErrors") or []))
     if errors:
         return None, errors
-    if _one_line(err):
-        return None, _one_line(err)
+    if one_line(err):
+        return None, one_line(err)
     if rc != 0:
         return None, "docker info exited with status %d" % rc
     if data is None:

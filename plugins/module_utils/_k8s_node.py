@@ -22,6 +22,7 @@ import socket
 import stat
 
 from ansible_collections.dockerops.host.plugins.module_utils import sysctl
+from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import TIMED_OUT, one_line
 
 try:
     import tomllib  # Python >= 3.11
@@ -47,8 +48,6 @@ CGROUP_V2_CONTROLLERS = ("cpu", "cpuset", "memory", "pids")
 CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where the CRI plugin's runc options live, by config version (1: containerd 1.x's old layout, 2: 1.x, 3: 2.x).
 CRI_PLUGIN = {1: "cri", 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime"}
-# timeout(1)'s exit status when the command timed out.
-TIMED_OUT = 124
 TCP_LISTEN = "0A"
 # The CRI plugin's row in `ctr plugins ls` (TYPE, ID), in containerd 1.x and 2.x.
 CRI_ROW = ("io.containerd.grpc.v1", "cri")
@@ -68,10 +67,6 @@ def read(path):
             return f.read(), None
     except (IOError, OSError) as e:
         return None, "cannot read %s: %s" % (path, os.strerror(e.errno) if e.errno else e)
-
-
-def one_line(text):
-    return "; ".join(line.strip() for line in (text or "").splitlines() if line.strip())
 
 
 # Swap ---------------------------------------------------------------------------------------------------------------
