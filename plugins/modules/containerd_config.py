@@ -1,0 +1,353 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: containerd_config
+short_description: containerd's CRI plugin for Kubernetes, merged into config.toml and applied, with rollback, in one call
+description:
+  - Makes containerd what the kubelet needs, in one module call. The CRI plugin is turned on (Docker's
+    C(containerd.io) ships C(disabled_plugins = ["cri"])). runc uses the systemd cgroup driver (C(SystemdCgroup)).
+    The sandbox (pause) image is set when O(sandbox_image) is given. The registry configuration directory
+    (C(config_path)) points at O(certs_dir), where each registry of O(registry_mirrors) gets a C(hosts.toml).
+  - The layout follows the host's containerd (C(containerd --version)) and the file's C(version). containerd 1.x
+    reads config version 2 (plugin C(io.containerd.grpc.v1.cri)). containerd 2.x reads version 3
+    (C(io.containerd.cri.v1.runtime), C(io.containerd.cri.v1.images)) and converts a version 2 file itself.
+  - The file is edited, never rewritten whole. Only these keys change; every other setting and comment stays.
+    Where that cannot be done safely, for example inline tables, dotted keys, registry C(mirrors) or another
+    C(config_path), the module refuses, naming the file and the key, and changes nothing.
+  - The previous file is kept as a backup. containerd is restarted when the file changed, or when the running
+    containerd does not have it yet (its CRI plugin is not C(ok), or it started before the file was written).
+    Docker's containers keep running, because their shims outlive containerd.
+  - After the restart, C(ctr plugins ls) must show the CRI plugin C(ok) and C(containerd config dump) the settings.
+    Otherwise the previous files are put back, containerd is restarted on them, and the module fails with
+    what containerd said.
+version_added: 0.2.0
+author: dockerops.host maintainers (@dockerops)
+options:
+  path:
+    description: containerd's configuration file.
+    type: path
+    default: /etc/containerd/config.toml
+  certs_dir:
+    description: The registry configuration directory (C(config_path)); each mirrored registry gets C(REGISTRY/hosts.toml) in it.
+    type: path
+    default: /etc/containerd/certs.d
+  systemd_cgroup:
+    description: C(SystemdCgroup) for the runc runtime (the kubelet's cgroup driver must match).
+    type: bool
+    default: true
+  sandbox_image:
+    description: The sandbox (pause) image, for example V(registry.k8s.io/pause:3.10). Empty keeps what the file or containerd has.
+    type: str
+    default: ""
+  registry_mirrors:
+    description:
+      - Registry (host[:port], or V(_default) for all) to the mirror URLs to pull from, in order, before the registry itself.
+      - A C(hosts.toml) this module wrote for a registry no longer listed is removed; one it did not write is refused.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds to wait for containerd's CRI plugin after a restart.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description: Computes the new files and whether containerd restarts, and changes nothing.
+  diff_mode:
+    support: full
+    description: The diff is config.toml before and after, and each hosts.toml that changes.
+notes:
+  - Needs Python 3.11 (C(tomllib)) or the C(tomli) package on the host to read the file.
+"""
+
+EXAMPLES = r"""
+- name: containerd for the kubelet, with a mirror for Docker Hub
+  dockerops.host.containerd_config:
+    sandbox_image: registry.k8s.io/pause:3.10
+    registry_mirrors:
+      docker.io: ["https://mirror.example.com"]
+  register: containerd
+"""
+
+RETURN = r"""
+action:
+  description: V(none), V(restarted); in check mode V(would_restart); V(no_containerd) in check mode where containerd is not installed yet.
+  returned: always
+  type: str
+version:
+  description: containerd's version (major.minor).
+  returned: when containerd is installed
+  type: str
+config_version:
+  description: The config version of the file (2 or 3).
+  returned: when containerd is installed
+  type: int
+changed_keys:
+  description: "Each setting that changes, as C(key: before -> after)."
+  returned: always
+  type: list
+  elements: str
+hosts_files:
+  description: The C(hosts.toml) files written or removed.
+  returned: always
+  type: list
+  elements: str
+backup_file:
+  description: The previous config.toml.
+  returned: when the file was changed
+  type: str
+cri:
+  description: The CRI plugin's status in C(ctr plugins ls) after this call (before it in check mode).
+  returned: when containerd is installed
+  type: str
+messages:
+  description: Why containerd was restarted.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dockerops.host.plugins.module_utils import _containerd, _files
+
+
+class Containerd(object):
+    """containerd on this host, through its own binary, ctr and systemctl."""
+
+    def __init__(self, module):
+        self.module = module
+        self.containerd = module.get_bin_path("containerd")
+        self.ctr = module.get_bin_path("ctr")
+        self.systemctl = module.get_bin_path("systemctl", required=True)
+        self.timeout = module.get_bin_path("timeout")
+
+    def run(self, argv):
+        if self.timeout:
+            argv = [self.timeout, "30"] + argv
+        return self.module.run_command(argv, environ_update={"LANG": "C"})
+
+    def version(self):
+        rc, out, err = self.run([self.containerd, "--version"])
+        if rc != 0:
+            self.module.fail_json(msg="containerd --version failed", rc=rc, stdout=out, stderr=err)
+        try:
+            return _containerd.parse_version(out)
+        except _containerd.ContainerdError as e:
+            self.module.fail_json(msg=str(e), rc=rc, stdout=out, stderr=err)
+
+    def cri(self):
+        """(status of the CRI row or None, rc, stderr) of ctr plugins ls."""
+        if not self.ctr:
+            return None, 127, "ctr not found"
+        rc, out, err = self.run([self.ctr, "plugins", "ls"])
+        return (_containerd.cri_status(out) if rc == 0 else None), rc, err
+
+    def dump(self):
+        return self.run([self.containerd, "config", "dump"])
+
+    def systemd(self, *args):
+        return self.module.run_command([self.systemctl] + list(args))
+
+    def started_before(self, path):
+        """Whether containerd's main process started before path was last written (None when unknown)."""
+        rc, out, _err = self.systemd("show", "--property", "MainPID", "--value", "containerd.service")
+        pid = out.strip() if rc == 0 else ""
+        if not pid.isdigit() or pid == "0" or not os.path.exists(path):
+            return None
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+            with open("/proc/stat") as f:
+                btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        except (IOError, OSError, ValueError, IndexError, StopIteration):
+            return None
+        started = btime + start_ticks / float(os.sysconf("SC_CLK_TCK"))
+        return started < os.stat(path).st_mtime - 1
+
+    def journal(self):
+        journalctl = self.module.get_bin_path("journalctl")
+        if not journalctl:
+            return ""
+        _rc, out, _err = self.module.run_command([journalctl, "--unit", "containerd", "--no-pager", "--lines", "20",
+                                                  "--output", "cat"])
+        return out
+
+    def wait_cri(self, seconds):
+        deadline = time.time() + seconds
+        while True:
+            status, rc, err = self.cri()
+            if status == "ok" or time.time() >= deadline:
+                return status, rc, err
+            time.sleep(1)
+
+
+def read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class Transaction(object):
+    def __init__(self, module, containerd):
+        self.module = module
+        self.c = containerd
+        self.result = dict(changed=False, action="none", changed_keys=[], hosts_files=[], messages=[])
+
+    def fail(self, msg, **extra):
+        self.result.update(extra)
+        self.module.fail_json(msg=msg, **self.result)
+
+    def hosts_plan(self):
+        """[(path, before bytes or None, after bytes or None)] of the hosts.toml files that change."""
+        p = self.module.params
+        out = []
+        for registry, urls in sorted(p["registry_mirrors"].items()):
+            path = os.path.join(p["certs_dir"], registry, "hosts.toml")
+            before = read(path)
+            after = _containerd.hosts_toml(registry, urls).encode("utf-8")
+            if before is not None and before != after and not before.startswith(b"# Managed by dockerops.host"):
+                self.fail("%s exists and was not written by this module: merge the mirrors for %s into it by hand, or "
+                          "remove it. Nothing was changed." % (path, registry))
+            if before != after:
+                out.append((path, before, after))
+        if os.path.isdir(p["certs_dir"]):
+            for registry in sorted(os.listdir(p["certs_dir"])):
+                path = os.path.join(p["certs_dir"], registry, "hosts.toml")
+                before = read(path)
+                if registry not in p["registry_mirrors"] and before and before.startswith(
+                        (_containerd.MANAGED % registry).encode("utf-8")):
+                    out.append((path, before, None))
+        return out
+
+    def put_back(self, files):
+        for path, before, _after in files:
+            if before is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+            else:
+                _files.write_atomic(self.module, path, before)
+
+    def run(self):
+        module, p = self.module, self.module.params
+        if not self.c.containerd:
+            if module.check_mode:
+                self.result["action"] = "no_containerd"
+                self.result["messages"].append("check mode: containerd is not installed yet, so there is no "
+                                               "configuration to check")
+                return self.result
+            module.fail_json(msg="containerd is not installed here (no containerd binary): install the engine first "
+                                 "(dockerops.host.docker_install_ubuntu or docker_install_centos).", **self.result)
+        try:
+            _containerd.check_mirrors(p["registry_mirrors"])
+        except _containerd.ContainerdError as e:
+            self.fail(str(e))
+        major, minor = self.c.version()
+        self.result["version"] = "%d.%d" % (major, minor)
+        before = read(p["path"])
+        try:
+            planned = _containerd.plan((before or b"").decode("utf-8"), major, p["path"], p["systemd_cgroup"],
+                                       p["sandbox_image"], p["certs_dir"])
+        except (_containerd.ContainerdError, UnicodeDecodeError) as e:
+            self.fail(str(e))
+        after = planned["text"].encode("utf-8")
+        self.result.update(config_version=planned["version"], changed_keys=planned["changes"])
+        files = [(p["path"], before, after)] if after != before else []
+        hosts = self.hosts_plan()
+        files += hosts
+        self.result["hosts_files"] = [path for path, _b, _a in hosts]
+
+        status, _rc, _err = self.c.cri()
+        self.result["cri"] = status
+        restart = bool(planned["changes"]) or (before is not None and after != before)
+        if not restart:
+            if status != "ok":
+                restart = True
+                self.result["messages"].append("restart: containerd's CRI plugin is %s (ctr plugins ls)"
+                                               % (status or "not loaded"))
+            elif before is not None and self.c.started_before(p["path"]):
+                restart = True
+                self.result["messages"].append("restart: containerd started before %s was last written" % p["path"])
+        if module._diff and files:
+            diffs = [dict(before_header=path, after_header=path, before=(b or b"").decode("utf-8", "replace"),
+                          after=(a or b"").decode("utf-8")) for path, b, a in files]
+            self.result["diff"] = diffs if len(diffs) > 1 else diffs[0]
+        if not files and not restart:
+            return self.result
+        self.result["changed"] = True
+        if module.check_mode:
+            self.result["action"] = "would_restart" if restart else "none"
+            return self.result
+
+        if after != before and before is not None:
+            self.result["backup_file"] = module.backup_local(p["path"])
+        for path, _b, a in files:
+            if a is None:
+                os.unlink(path)
+            else:
+                _files.write_atomic(module, path, a)
+        if not restart:
+            return self.result
+        rc, _out, err = self.c.systemd("restart", "containerd.service")
+        status, cri_rc, cri_err = self.c.wait_cri(p["timeout"]) if rc == 0 else (None, rc, err)
+        problems = []
+        if status == "ok":
+            drc, dump, derr = self.c.dump()
+            if drc != 0:
+                problems.append("containerd config dump failed: %s" % (derr.strip() or "exit status %d" % drc))
+            else:
+                try:
+                    problems = _containerd.check_dump(dump, major, p["systemd_cgroup"], p["sandbox_image"],
+                                                      p["certs_dir"], planned["runtime_type"])
+                except _containerd.ContainerdError as e:
+                    problems.append(str(e))
+        if status == "ok" and not problems:
+            self.result.update(action="restarted", cri=status)
+            return self.result
+        said = [line.strip() for line in self.c.journal().splitlines()
+                if "level=error" in line or "level=fatal" in line or "failed" in line.lower()]
+        self.put_back(files)
+        self.c.systemd("reset-failed", "containerd.service")
+        self.c.systemd("restart", "containerd.service")
+        back, _brc, _berr = self.c.wait_cri(p["timeout"])
+        why = ("systemctl restart containerd failed: %s" % err.strip() if rc != 0 else
+               "; ".join(problems) if status == "ok" else
+               "its CRI plugin is %s after %ds (ctr plugins ls%s)" % (
+                   status or "not loaded", p["timeout"], ": " + cri_err.strip() if cri_err.strip() else ""))
+        self.fail("containerd did not take the new configuration (%s): %s. containerd said: %s. The previous files "
+                  "were put back and containerd restarted on them (CRI plugin now %s)."
+                  % (", ".join(planned["changes"]) or "hosts.toml", why, said[-1] if said else "nothing",
+                     back or "not loaded"),
+                  action="rolled_back", rc=rc if rc != 0 else cri_rc, stderr=err if rc != 0 else cri_err)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/containerd/config.toml"),
+            certs_dir=dict(type="path", default="/etc/containerd/certs.d"),
+            systemd_cgroup=dict(type="bool", default=True),
+            sandbox_image=dict(type="str", default=""),
+            registry_mirrors=dict(type="dict", default={}),
+            timeout=dict(type="int", default=60),
+        ),
+        supports_check_mode=True,
+    )
+    result = Transaction(module, Containerd(module)).run()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

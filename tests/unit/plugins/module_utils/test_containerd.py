@@ -1,0 +1,270 @@
+"""containerd_config's decisions on recorded containerd 1.6.20 and 2.1.9 outputs (tests/unit/fixtures/containerd)."""
+import os
+
+import pytest
+
+from ansible_collections.dockerops.host.plugins.module_utils import _containerd as c
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover
+    import tomli as tomllib
+
+FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures",
+                   "containerd")
+PATH = "/etc/containerd/config.toml"
+PAUSE = "registry.k8s.io/pause:3.10"
+MIRRORS = {"docker.io": ["https://mirror.example.com"]}
+
+
+def rec(version, name):
+    with open(os.path.join(FIX, version, name)) as f:
+        return f.read()
+
+
+def major(version):
+    return c.parse_version(rec(version, "containerd-version.stdout"))[0]
+
+
+# -- versions and ctr ------------------------------------------------------------------------------------------------
+
+def test_version_of_debian_1_6_and_2_1():
+    assert c.parse_version(rec("1.6.20", "containerd-version.stdout")) == (1, 6)
+    assert c.parse_version(rec("2.1.9", "containerd-version.stdout")) == (2, 1)
+
+
+def test_version_unreadable_is_refused():
+    # The recorded stderr of a stopped containerd's ctr stands in for an answer that is no version line.
+    for out in ("", rec("2.1.9", "ctr-plugins-stopped.stderr")):
+        with pytest.raises(c.ContainerdError, match="cannot read containerd's version"):
+            c.parse_version(out)
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_cri_row(version):
+    assert c.cri_status(rec(version, "ctr-plugins-debian-config.stdout")) == "ok"
+    assert c.cri_status(rec(version, "ctr-plugins-converged.stdout")) == "ok"
+    # Docker CE's disabled_plugins = ["cri"]: no grpc cri row (2.x keeps its cri.v1 runtime and images rows).
+    assert c.cri_status(rec(version, "ctr-plugins-cri-disabled.stdout")) is None
+    assert c.cri_status(rec(version, "ctr-plugins-stopped.stdout")) is None
+
+
+def test_cri_row_status_other_than_ok():
+    # The recorded devmapper row (status error) renamed to the CRI row: no recording has a failed CRI plugin.
+    row = [line for line in rec("1.6.20", "ctr-plugins-converged.stdout").splitlines() if "devmapper" in line][0]
+    assert c.cri_status(row.replace("io.containerd.snapshotter.v1", "io.containerd.grpc.v1", 1)
+                        .replace("devmapper", "cri      ", 1)) == "error"
+
+
+# -- plan: Docker CE's file, Debian's file, containerd's default -----------------------------------------------------
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_docker_ce_file_becomes_the_recorded_converged_file(version):
+    got = c.plan(rec(version, "config-docker-ce.toml"), major(version), PATH, sandbox_image=PAUSE)
+    assert got["text"] == rec(version, "config-converged.toml")
+    assert got["version"] == (2 if version == "1.6.20" else 3)
+    assert got["runtime_type"] == c.RUNC_V2
+    assert got["changes"][:2] == ["version: unset -> %d" % got["version"], 'disabled_plugins: ["cri"] -> []']
+    assert len(got["changes"]) == 6
+    # The version line comes first, after the file's comments; the comments stay.
+    assert got["text"].splitlines()[:3] == ["#   Copyright 2018-2022 Docker Inc.", "", "version = %d" % got["version"]]
+    again = c.plan(got["text"], major(version), PATH, sandbox_image=PAUSE)
+    assert again["changes"] == [] and again["text"] == got["text"]
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_debian_file_keeps_its_settings(version):
+    before = rec(version, "config-debian.toml")
+    got = c.plan(before, major(version), PATH)
+    assert got["text"] == rec(version, "config-debian-converged.toml")
+    assert got["version"] == 2  # a version 2 file stays version 2, also on containerd 2.x
+    assert got["text"].startswith(before.rstrip("\n"))
+    data = tomllib.loads(got["text"])
+    cri = data["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["cni"] == {"bin_dir": "/usr/lib/cni", "conf_dir": "/etc/cni/net.d"}
+    assert data["plugins"]["io.containerd.internal.v1.opt"] == {"path": "/var/lib/containerd/opt"}
+    assert cri["containerd"]["runtimes"]["runc"] == {"runtime_type": c.RUNC_V2, "options": {"SystemdCgroup": True}}
+    assert cri["registry"] == {"config_path": "/etc/containerd/certs.d"}
+    assert "sandbox_image" not in cri
+
+
+def test_default_config_is_edited_in_place():
+    before = rec("1.6.20", "config-default.stdout")
+    got = c.plan(before, 1, PATH, sandbox_image=PAUSE)
+    assert got["changes"] == [
+        'plugins.io.containerd.grpc.v1.cri.registry.config_path: "" -> "/etc/containerd/certs.d"',
+        "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.options.SystemdCgroup: false -> true",
+        'plugins.io.containerd.grpc.v1.cri.sandbox_image: "registry.k8s.io/pause:3.6" -> "registry.k8s.io/pause:3.10"']
+    old, new = before.splitlines(), got["text"].splitlines()
+    assert len(old) == len(new)
+    diff = [(a, b) for a, b in zip(old, new) if a != b]
+    assert diff == [('    sandbox_image = "registry.k8s.io/pause:3.6"', '    sandbox_image = "registry.k8s.io/pause:3.10"'),
+                    ('            SystemdCgroup = false', '            SystemdCgroup = true'),
+                    ('      config_path = ""', '      config_path = "/etc/containerd/certs.d"')]
+
+
+def test_default_2_1_config_needs_only_two_keys():
+    got = c.plan(rec("2.1.9", "config-default.stdout"), 2, PATH, sandbox_image=PAUSE)
+    assert got["changes"] == [
+        'plugins.io.containerd.cri.v1.images.registry.config_path: "" -> "/etc/containerd/certs.d"',
+        "plugins.io.containerd.cri.v1.runtime.containerd.runtimes.runc.options.SystemdCgroup: false -> true"]
+
+
+def test_systemd_cgroup_false_is_written_false():
+    got = c.plan(rec("1.6.20", "config-converged.toml"), 1, PATH, systemd_cgroup=False, sandbox_image=PAUSE)
+    assert got["changes"] == ["plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.options.SystemdCgroup: "
+                              "true -> false"]
+    assert "  SystemdCgroup = false" in got["text"].splitlines()
+
+
+def test_an_absent_file_is_created():
+    got = c.plan("", 2, PATH)
+    assert got["text"].startswith("version = 3\n")
+    assert tomllib.loads(got["text"])["plugins"]["io.containerd.cri.v1.runtime"]["containerd"]["runtimes"]["runc"] == {
+        "runtime_type": c.RUNC_V2, "options": {"SystemdCgroup": True}}
+
+
+def test_other_disabled_plugins_stay_and_a_multi_line_list_is_replaced():
+    # Synthetic: a user's multi-line list around Docker CE's entry.
+    text = 'version = 2\ndisabled_plugins = [\n  "io.containerd.snapshotter.v1.devmapper",\n  "cri",\n]\noom_score = 0\n'
+    got = c.plan(text, 1, PATH)
+    lines = got["text"].splitlines()
+    assert lines[:3] == ["version = 2", 'disabled_plugins = ["io.containerd.snapshotter.v1.devmapper"]',
+                         "oom_score = 0"]
+    assert got["changes"][0] == ('disabled_plugins: ["io.containerd.snapshotter.v1.devmapper", "cri"] -> '
+                                 '["io.containerd.snapshotter.v1.devmapper"]')
+
+
+@pytest.mark.parametrize("entry", c.CRI_IDS)
+def test_every_cri_id_is_taken_out(entry):
+    got = c.plan('version = 3\ndisabled_plugins = ["%s"]\n' % entry, 2, PATH)
+    assert tomllib.loads(got["text"])["disabled_plugins"] == []
+
+
+def test_a_config_path_that_includes_certs_d_is_kept():
+    text = rec("1.6.20", "config-converged.toml").replace(
+        'config_path = "/etc/containerd/certs.d"', 'config_path = "/etc/docker/certs.d:/etc/containerd/certs.d"')
+    assert c.plan(text, 1, PATH, sandbox_image=PAUSE)["changes"] == []
+
+
+def test_a_new_key_goes_into_an_existing_table():
+    text = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  enable_selinux = false\n\n[debug]\n  level = "info"\n'
+    got = c.plan(text, 1, PATH, sandbox_image=PAUSE)
+    assert got["text"].splitlines()[2:5] == ['[plugins."io.containerd.grpc.v1.cri"]', "  enable_selinux = false",
+                                             '  sandbox_image = "registry.k8s.io/pause:3.10"']
+    empty = c.plan('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n', 1, PATH, sandbox_image=PAUSE)
+    assert empty["text"].splitlines()[1:3] == ['[plugins."io.containerd.grpc.v1.cri"]',
+                                               '  sandbox_image = "registry.k8s.io/pause:3.10"']
+    top = c.plan("# only a comment\n", 1, PATH)
+    assert top["text"].splitlines()[:2] == ["# only a comment", "version = 2"]
+
+
+# -- plan: refusals, each naming the file and the key ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, words", [
+    # Synthetic: a version 1 layout (plugins.cri, no version line).
+    ('[plugins.cri]\n  sandbox_image = "x"\n', "has plugin tables but no version key"),
+    ("version = 1\n", "has version = 1"),
+    ("version = 4\n", "has version = 4"),
+    ("version = 3\n", "has version = 3, which containerd 1.x does not read"),
+    ("version = [\n", "is not valid TOML"),
+    ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n',
+     "sets plugins.io.containerd.grpc.v1.cri.registry.mirrors"),
+    ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/docker/certs.d"\n',
+     'config_path = "/etc/docker/certs.d", which does not include /etc/containerd/certs.d'),
+    ('version = 2\n[plugins]\n  "io.containerd.grpc.v1.cri" = { sandbox_image = "x" }\n', "cannot merge"),
+    ('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  containerd.runtimes.runc.options.SystemdCgroup = false\n',
+     "cannot merge plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.runtime_type into"),
+])
+def test_refusals_name_the_file(text, words):
+    with pytest.raises(c.ContainerdError) as e:
+        c.plan(text, 1, PATH)
+    assert words in str(e.value) and PATH in str(e.value)
+    assert "Nothing was changed" in str(e.value)
+
+
+# -- hosts.toml and mirrors ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_hosts_toml_is_the_recorded_one(version):
+    assert c.hosts_toml("docker.io", MIRRORS["docker.io"]) == rec(version, "hosts-docker.io.toml")
+
+
+def test_hosts_toml_other_registries():
+    text = c.hosts_toml("registry.k8s.io", ["https://a.example.com", "http://b.example.com:5000/v2"])
+    data = tomllib.loads(text)
+    assert data == {"server": "https://registry.k8s.io",
+                    "host": {"https://a.example.com": {"capabilities": ["pull", "resolve"]},
+                             "http://b.example.com:5000/v2": {"capabilities": ["pull", "resolve"]}}}
+    assert list(data["host"]) == ["https://a.example.com", "http://b.example.com:5000/v2"]
+    assert "server" not in tomllib.loads(c.hosts_toml("_default", ["https://a.example.com"]))
+    assert text.startswith(c.MANAGED % "registry.k8s.io" + "\n")
+
+
+def test_mirrors_checked():
+    c.check_mirrors({"docker.io": ["https://m.example.com"], "_default": ["http://10.0.0.1:5000"],
+                     "registry.example.com:5000": ["https://m.example.com/path"]})
+    for mirrors, words in [({"docker io": ["https://m"]}, '"docker io" is not a registry name'),
+                           ({"docker.io": []}, "docker.io]: give a non-empty list"),
+                           ({"docker.io": "https://m"}, "give a non-empty list"),
+                           ({"docker.io": ["https://u:p@m"]}, '"https://u:p@m" is not a mirror URL'),
+                           ({"docker.io": ["ftp://m"]}, "is not a mirror URL"),
+                           ({"docker.io": ["https://m/?q=1"]}, "is not a mirror URL"),
+                           ({"docker.io": [5]}, "5 is not a mirror URL")]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.check_mirrors(mirrors, "k8s_node_containerd_registry_mirrors")
+        assert words in str(e.value) and str(e.value).startswith("k8s_node_containerd_registry_mirrors")
+
+
+def test_values():
+    assert c.value(True) == "true" and c.value(False) == "false" and c.value(3) == "3"
+    assert c.value('a"b') == '"a\\"b"' and c.value(["a", "b"]) == '["a", "b"]' and c.value([]) == "[]"
+    with pytest.raises(c.ContainerdError):
+        c.value(1.5)
+
+
+@pytest.mark.parametrize("line, keys", [
+    ('[plugins."io.containerd.grpc.v1.cri".containerd]', ("plugins", "io.containerd.grpc.v1.cri", "containerd")),
+    ("  [ plugins . 'io.containerd.cri.v1.images' ]  # c", ("plugins", "io.containerd.cri.v1.images")),
+    ('[a."b\\"c"]', ("a", 'b"c')),
+    ("[[array]]", ("[[",)),
+    ("key = 1", None),
+    ("[a.]", None),
+    ("[a b]", None),
+])
+def test_header_keys(line, keys):
+    assert c.header_keys(line) == keys
+
+
+# -- containerd config dump after the restart ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_converged_dumps_show_everything(version):
+    assert c.check_dump(rec(version, "config-dump-converged.stdout"), major(version), sandbox_image=PAUSE) == []
+    assert c.check_dump(rec(version, "config-dump-debian-converged.stdout"), major(version)) == []
+
+
+def test_cri_disabled_dumps_show_what_is_missing():
+    assert c.check_dump(rec("1.6.20", "config-dump-cri-disabled.stdout"), 1) == [
+        "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.options.SystemdCgroup is null, not true",
+        'plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.runtime_type is null, not "io.containerd.runc.v2"',
+        "plugins.io.containerd.grpc.v1.cri.registry.config_path is null, without /etc/containerd/certs.d",
+        "disabled_plugins still has cri"]
+    assert c.check_dump(rec("2.1.9", "config-dump-cri-disabled.stdout"), 2)[-1] == (
+        "disabled_plugins still has io.containerd.grpc.v1.cri")
+
+
+def test_debian_dump_has_neither_systemd_cgroup_nor_the_sandbox():
+    got = c.check_dump(rec("2.1.9", "config-dump-debian-config.stdout"), 2, sandbox_image="registry.example.com/p:1")
+    assert got == ["plugins.io.containerd.cri.v1.runtime.containerd.runtimes.runc.options.SystemdCgroup is false, "
+                   "not true",
+                   'plugins.io.containerd.cri.v1.images.pinned_images.sandbox is "registry.k8s.io/pause:3.10", not '
+                   '"registry.example.com/p:1"',
+                   'plugins.io.containerd.cri.v1.images.registry.config_path is "", without /etc/containerd/certs.d']
+    assert c.check_dump(rec("1.6.20", "config-dump-debian-config.stdout"), 1, systemd_cgroup=False) == [
+        'plugins.io.containerd.grpc.v1.cri.registry.config_path is "", without /etc/containerd/certs.d']
+
+
+def test_dump_not_toml():
+    with pytest.raises(c.ContainerdError, match="containerd config dump is not valid TOML"):
+        c.check_dump("[", 1)

@@ -1,0 +1,237 @@
+"""containerd_config's transaction on recorded containerd 1.6.20 and 2.1.9 outputs (tests/unit/fixtures/containerd):
+check mode, the write with backup, the restart and its verification, the rollback, hosts.toml ownership."""
+import os
+
+import pytest
+from ansible.module_utils import basic
+
+from ansible_collections.dockerops.host.plugins.modules import containerd_config
+
+from harness import patch_exits, run_main
+
+FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures",
+                   "containerd")
+PAUSE = "registry.k8s.io/pause:3.10"
+MIRRORS = {"docker.io": ["https://mirror.example.com"]}
+
+
+CERTS = {}  # the test's certs.d, which stands in for /etc/containerd/certs.d in the recorded files and outputs
+
+
+def rec(version, name):
+    with open(os.path.join(FIX, version, name)) as f:
+        text = f.read()
+    return text.replace("/etc/containerd/certs.d", CERTS["dir"]) if CERTS else text
+
+
+def run_rec(version, name):
+    return int(rec(version, name + ".rc")), rec(version, name + ".stdout"), rec(version, name + ".stderr")
+
+
+class Host(object):
+    """The recorded answers of one containerd; plugins lists the answers of ctr plugins ls in turn (the last repeats)."""
+
+    def __init__(self, version, plugins, dump="config-dump-converged", restart_rc=0, main_pid="0"):
+        self.version, self.plugins, self.dump = version, list(plugins), dump
+        self.restart_rc, self.main_pid = restart_rc, main_pid
+        self.calls = []
+
+    def run(self, argv):
+        if argv[0].endswith("timeout"):
+            argv = argv[2:]
+        self.calls.append(argv)
+        tool, rest = os.path.basename(argv[0]), argv[1:]
+        if tool == "containerd" and rest == ["--version"]:
+            return run_rec(self.version, "containerd-version")
+        if tool == "containerd" and rest == ["config", "dump"]:
+            return run_rec(self.version, self.dump)
+        if tool == "ctr":
+            name = self.plugins.pop(0) if len(self.plugins) > 1 else self.plugins[0]
+            return run_rec(self.version, name)
+        if tool == "systemctl" and rest[:1] == ["show"]:
+            return 0, self.main_pid + "\n", ""
+        if tool == "systemctl" and rest[:1] == ["restart"]:
+            return (self.restart_rc, "", "Job for containerd.service failed.\n" if self.restart_rc else "")
+        if tool == "journalctl":
+            return 0, 'level=error msg="failed to load plugin"\n', ""
+        return 0, "", ""
+
+    def restarts(self):
+        return [c for c in self.calls if os.path.basename(c[0]) == "systemctl" and c[1] == "restart"]
+
+
+@pytest.fixture
+def module(monkeypatch, tmp_path):
+    patch_exits(monkeypatch)
+    monkeypatch.setitem(CERTS, "dir", str(tmp_path / "certs.d"))
+    bins = {"containerd", "ctr", "systemctl", "timeout", "journalctl"}
+
+    def run(host, args, check=False, diff=False, config=None, missing=()):
+        path = tmp_path / "config.toml"
+        if config is not None:
+            path.write_text(config)
+        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: (
+            "/usr/bin/" + name if name in bins and name not in missing else None))
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: host.run(argv))
+        args = dict(dict(path=str(path), certs_dir=str(tmp_path / "certs.d"), timeout=0), **args)
+        if check:
+            args["_ansible_check_mode"] = True
+        if diff:
+            args["_ansible_diff"] = True
+        return run_main(containerd_config.main, args)
+    return run
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_check_mode_on_docker_ce_file_reports_and_writes_nothing(module, tmp_path, version):
+    host = Host(version, ["ctr-plugins-cri-disabled"])
+    before = rec(version, "config-docker-ce.toml")
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS), check=True, diff=True, config=before)
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "would_restart"
+    assert (tmp_path / "config.toml").read_text() == before
+    assert not (tmp_path / "certs.d").exists()
+    assert host.restarts() == []
+    config_diff, hosts_diff = res["diff"]
+    assert config_diff["after"] == rec(version, "config-converged.toml") and config_diff["before"] == before
+    assert hosts_diff["after"] == rec(version, "hosts-docker.io.toml") and hosts_diff["before"] == ""
+    assert res["hosts_files"] == [str(tmp_path / "certs.d" / "docker.io" / "hosts.toml")]
+    assert res["cri"] is None and len(res["changed_keys"]) == 6
+    assert res["version"] == ("1.6" if version == "1.6.20" else "2.1")
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_apply_writes_backs_up_restarts_and_verifies(module, tmp_path, version):
+    host = Host(version, ["ctr-plugins-cri-disabled", "ctr-plugins-converged"])
+    before = rec(version, "config-docker-ce.toml")
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS), config=before)
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "restarted" and res["cri"] == "ok"
+    assert (tmp_path / "config.toml").read_text() == rec(version, "config-converged.toml")
+    assert (tmp_path / "certs.d" / "docker.io" / "hosts.toml").read_text() == rec(version, "hosts-docker.io.toml")
+    with open(res["backup_file"]) as f:
+        assert f.read() == before
+    assert host.restarts() == [["/usr/bin/systemctl", "restart", "containerd.service"]]
+    assert ["/usr/bin/containerd", "config", "dump"] in host.calls
+    assert "diff" not in res
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_converged_host_is_left_alone(module, tmp_path, version):
+    certs = tmp_path / "certs.d" / "docker.io"
+    certs.mkdir(parents=True)
+    (certs / "hosts.toml").write_text(rec(version, "hosts-docker.io.toml"))
+    host = Host(version, ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS), check=True, diff=True,
+                       config=rec(version, "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "none" and "diff" not in res
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS),
+                       config=rec(version, "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is False and res["cri"] == "ok" and res["changed_keys"] == []
+    assert host.restarts() == [] and "backup_file" not in res
+
+
+def test_a_file_containerd_has_not_loaded_restarts(module):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"])
+    kind, res = module(host, {}, config=rec("1.6.20", "config-debian-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "restarted"
+    assert res["messages"] == ["restart: containerd's CRI plugin is not loaded (ctr plugins ls)"]
+    assert "backup_file" not in res
+
+
+def test_containerd_started_before_the_file_restarts(module):
+    # This test process stands in for containerd's main process: it started before the file is written.
+    host = Host("1.6.20", ["ctr-plugins-converged"], dump="config-dump-debian-converged", main_pid=str(os.getpid()))
+    kind, res = module(host, {}, check=True, config=rec("1.6.20", "config-debian-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "would_restart"
+    assert res["messages"][0].startswith("restart: containerd started before ")
+
+
+def test_failed_verification_puts_everything_back(module, tmp_path):
+    host = Host("2.1.9", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"], dump="config-dump-cri-disabled")
+    before = rec("2.1.9", "config-docker-ce.toml")
+    kind, res = module(host, dict(registry_mirrors=MIRRORS), config=before)
+    assert kind == "Fail" and res["action"] == "rolled_back"
+    assert "containerd did not take the new configuration" in res["msg"]
+    assert "SystemdCgroup is false, not true" in res["msg"] and "failed to load plugin" in res["msg"]
+    assert (tmp_path / "config.toml").read_text() == before
+    assert not (tmp_path / "certs.d" / "docker.io" / "hosts.toml").exists()
+    assert len(host.restarts()) == 2
+
+
+def test_cri_not_coming_back_is_rolled_back_with_ctr_said(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-stopped"])
+    before = rec("1.6.20", "config-docker-ce.toml")
+    kind, res = module(host, {}, config=before)
+    assert kind == "Fail" and res["rc"] == 1 and "failed to dial" in res["stderr"]
+    assert "its CRI plugin is not loaded after 0s (ctr plugins ls: ctr: failed to dial" in res["msg"]
+    assert "(CRI plugin now not loaded)" in res["msg"]
+    assert (tmp_path / "config.toml").read_text() == before
+
+
+def test_failed_restart_is_rolled_back(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1)
+    kind, res = module(host, {}, config=rec("1.6.20", "config-docker-ce.toml"))
+    assert kind == "Fail" and res["rc"] == 1 and res["stderr"] == "Job for containerd.service failed.\n"
+    assert "systemctl restart containerd failed: Job for containerd.service failed." in res["msg"]
+    assert (tmp_path / "config.toml").read_text() == rec("1.6.20", "config-docker-ce.toml")
+
+
+def test_absent_file_is_created_without_backup(module, tmp_path):
+    host = Host("2.1.9", ["ctr-plugins-stopped", "ctr-plugins-converged"])
+    kind, res = module(host, {})
+    assert kind == "Exit" and res["action"] == "restarted" and "backup_file" not in res
+    assert (tmp_path / "config.toml").read_text().startswith("version = 3\n")
+
+
+def test_no_containerd(module):
+    host = Host("1.6.20", ["ctr-plugins-stopped"])
+    kind, res = module(host, {}, check=True, missing=("containerd",))
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "no_containerd"
+    kind, res = module(host, {}, missing=("containerd",))
+    assert kind == "Fail" and "containerd is not installed here" in res["msg"]
+    assert host.calls == []
+
+
+def test_refusal_changes_nothing(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, {}, config="version = 3\n")
+    assert kind == "Fail" and "has version = 3, which containerd 1.x does not read" in res["msg"]
+    assert (tmp_path / "config.toml").read_text() == "version = 3\n" and host.restarts() == []
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(registry_mirrors={"docker.io": ["https://u:p@m.example.com"]}),
+                       config="version = 2\n")
+    assert kind == "Fail" and res["msg"].startswith("registry_mirrors[docker.io]: ") and host.calls == []
+
+
+def test_hosts_toml_of_another_author_is_refused(module, tmp_path):
+    certs = tmp_path / "certs.d" / "docker.io"
+    certs.mkdir(parents=True)
+    (certs / "hosts.toml").write_text('server = "https://registry-1.docker.io"\n')
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(registry_mirrors=MIRRORS, sandbox_image=PAUSE),
+                       config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Fail" and res["msg"].startswith("%s exists and was not written by this module" % (
+        certs / "hosts.toml"))
+    assert (certs / "hosts.toml").read_text() == 'server = "https://registry-1.docker.io"\n'
+
+
+def test_a_registry_no_longer_listed_loses_its_hosts_toml_without_restart(module, tmp_path):
+    for registry in ("docker.io", "quay.io"):
+        (tmp_path / "certs.d" / registry).mkdir(parents=True)
+    (tmp_path / "certs.d" / "docker.io" / "hosts.toml").write_text(rec("1.6.20", "hosts-docker.io.toml"))
+    (tmp_path / "certs.d" / "quay.io" / "hosts.toml").write_text('server = "https://quay.io"\n')  # not ours: kept
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE), config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "none"
+    assert res["hosts_files"] == [str(tmp_path / "certs.d" / "docker.io" / "hosts.toml")]
+    assert not (tmp_path / "certs.d" / "docker.io" / "hosts.toml").exists()
+    assert (tmp_path / "certs.d" / "quay.io" / "hosts.toml").exists()
+    assert host.restarts() == []
+
+
+def test_a_new_mirror_alone_does_not_restart(module, tmp_path):
+    host = Host("2.1.9", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS),
+                       config=rec("2.1.9", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "none" and host.restarts() == []
+    assert (tmp_path / "certs.d" / "docker.io" / "hosts.toml").read_text() == rec("2.1.9", "hosts-docker.io.toml")
+
