@@ -31,13 +31,13 @@ from ansible.module_utils.common.validation import (
 # playbook takes is most likely a typo.
 PREFIXES = (
     "docker_install_ubuntu_", "docker_install_centos_", "docker_daemon_", "docker_storage_", "docker_group_",
-    "kernel_params_", "dockerops_",
+    "kernel_params_", "k8s_node_", "dockerops_",
 )
 
 # Variables the playbooks (not the roles) read, and facts the roles set for the playbook.
 PLAYBOOK_VARIABLES = frozenset((
     "dockerops_hosts", "dockerops_serial", "dockerops_max_fail_percentage", "dockerops_gather_subset",
-    "dockerops_strict_variables", "dockerops_preflight_only",
+    "dockerops_strict_variables", "dockerops_preflight_only", "dockerops_k8s_node",
     "dockerops_audit_dir", "dockerops_audit_fail_on_action",
     "dockerops_prune_images_older_than", "dockerops_prune_containers", "dockerops_prune_builder_cache",
     "dockerops_prune_report",
