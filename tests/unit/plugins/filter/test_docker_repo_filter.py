@@ -1,28 +1,42 @@
+import os
+
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dockerops.host.plugins.filter.docker_repo import FilterModule
 
-FILTERS = FilterModule().filters()
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
+# `dpkg-query --show` lines recorded on a converged Debian 12 lab host (the fixture mirror's 20.10.24), as in
+# tests/unit/plugins/module_utils/test_docker_repo.py.
+DPKG_QUERY = (
+    "containerd\tun \t\tunknown\n"
+    "containerd.io\tii \t1.6.20-1\tinstall\n"
+    "docker-ce-cli\tii \t5:20.10.24-1~debian.12~bookworm\tinstall\n"
+)
+
+
+def filters():
+    # Built inside each test, not at import: mutmut 3 maps a test to the functions it calls while it runs.
+    return FilterModule().filters()
 
 
 def test_filters_are_registered():
-    assert set(FILTERS) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
-                            "pgp_fingerprints", "pgp_fingerprint", "docker_dpkg_packages", "docker_apt_missing",
-                            "docker_dpkg_selection_changes", "docker_runtime_removal_refusal",
-                            "docker_engine_upgrade_refusal"}
+    assert set(filters()) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
+                              "pgp_fingerprints", "pgp_fingerprint", "docker_dpkg_packages", "docker_apt_missing",
+                              "docker_dpkg_selection_changes", "docker_runtime_removal_refusal",
+                              "docker_engine_upgrade_refusal"}
 
 
 def test_errors_become_filter_errors_with_the_message():
     with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_mirror 'nope' is not one of"):
-        FILTERS["docker_mirror_url"]("nope", None, "docker_install_ubuntu_mirror")
+        filters()["docker_mirror_url"]("nope", None, "docker_install_ubuntu_mirror")
 
 
 def test_deprecated_channel_warns(monkeypatch):
     seen = []
     import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
     monkeypatch.setattr(mod.display, "warning", seen.append)
-    assert FILTERS["docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
+    assert filters()["docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
     assert seen and "'edge' is deprecated" in seen[0]
 
 
@@ -30,20 +44,74 @@ def test_plain_http_mirror_warns_naming_the_variable(monkeypatch):
     seen = []
     import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
     monkeypatch.setattr(mod.display, "warning", seen.append)
-    assert FILTERS["docker_mirror_url"]("custom", "http://10.1.2.3/linux/", "docker_install_centos_mirror") \
+    assert filters()["docker_mirror_url"]("custom", "http://10.1.2.3/linux/", "docker_install_centos_mirror") \
         == "http://10.1.2.3/linux"
     assert len(seen) == 1 and seen[0].startswith("docker_install_centos_mirror_url http://10.1.2.3/linux is plain http")
-    FILTERS["docker_mirror_url"]("custom", "https://10.1.2.3/linux/", "docker_install_centos_mirror")
+    filters()["docker_mirror_url"]("custom", "https://10.1.2.3/linux/", "docker_install_centos_mirror")
     assert len(seen) == 1
 
 
 def test_fingerprint_filter_names_the_variable():
     with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_key_fingerprint '0EBFCD88' is a key ID"):
-        FILTERS["pgp_fingerprint"]("0EBFCD88", "docker_install_ubuntu_key_fingerprint")
+        filters()["pgp_fingerprint"]("0EBFCD88", "docker_install_ubuntu_key_fingerprint")
 
 
 def test_engine_upgrade_refusal_filter():
     engine = {"answered": True, "storage_driver": "devicemapper", "version": "20.10.24+dfsg1"}
-    assert FILTERS["docker_engine_upgrade_refusal"](engine, "28.5.2", None, "docker_install_centos_version") \
+    assert filters()["docker_engine_upgrade_refusal"](engine, "28.5.2", None, "docker_install_centos_version") \
         .startswith("docker_install_centos_version=28.5.2 would install an engine without the devicemapper")
-    assert FILTERS["docker_engine_upgrade_refusal"](engine, "20.10", None) == ""
+    assert filters()["docker_engine_upgrade_refusal"](engine, "20.10", None) == ""
+
+
+def test_default_variable_names_in_errors():
+    with pytest.raises(AnsibleFilterError, match="^mirror 'nope' is not one of"):
+        filters()["docker_mirror_url"]("nope")
+    with pytest.raises(AnsibleFilterError, match="^channel 'nope' is not one of"):
+        filters()["docker_channel"]("nope")
+
+
+def test_channel_errors_and_warnings_name_the_variable(monkeypatch):
+    with pytest.raises(AnsibleFilterError, match="^docker_install_centos_channel 'nope' is not one of"):
+        filters()["docker_channel"]("nope", "docker_install_centos_channel")
+    seen = []
+    import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
+    monkeypatch.setattr(mod.display, "warning", seen.append)
+    assert filters()["docker_channel"]("stable", "docker_install_centos_channel") == "stable" and seen == []
+    filters()["docker_channel"]("edge", "docker_install_centos_channel")
+    assert len(seen) == 1 and seen[0].startswith("docker_install_centos_channel 'edge' is deprecated")
+
+
+def test_version_filters():
+    assert filters()["docker_apt_version"]("27.3") == "5:27.3.*"
+    assert filters()["docker_rpm_version"]("27.3.1") == "27.3.1*"
+    with pytest.raises(AnsibleFilterError, match="is not a Debian version"):
+        filters()["docker_apt_version"]("latest")
+    with pytest.raises(AnsibleFilterError, match="is not an RPM version"):
+        filters()["docker_rpm_version"]("latest")
+
+
+def test_pgp_fingerprints_filter_on_the_recorded_keys():
+    with open(os.path.join(FIXTURES, "ed25519-with-subkey.asc")) as f:
+        armored = f.read()
+    with open(os.path.join(FIXTURES, "ed25519-with-subkey.fingerprints")) as f:
+        assert filters()["pgp_fingerprints"](armored) == f.read().split()
+    with pytest.raises(AnsibleFilterError):
+        filters()["pgp_fingerprints"]("not a key")
+
+
+def test_dpkg_filters_on_recorded_dpkg_query_output():
+    packages = filters()["docker_dpkg_packages"](DPKG_QUERY)
+    assert packages["containerd.io"] == {"installed": True, "version": "1.6.20-1", "selection": "install"}
+    assert packages["containerd"]["installed"] is False
+    assert filters()["docker_apt_missing"](packages, ["docker-ce", "docker-ce-cli", "containerd.io"]) == ["docker-ce"]
+    assert filters()["docker_apt_missing"](packages, ["docker-ce-cli"], ["docker-ce-cli"], "5:26.1.*") == [
+        "docker-ce-cli"]
+    assert filters()["docker_dpkg_selection_changes"](packages, ["docker-ce-cli", "docker-ce"], "hold") == [
+        "docker-ce-cli", "docker-ce"]
+    with pytest.raises(AnsibleFilterError, match="unexpected dpkg-query line 'docker-ce ii 5:20'"):
+        filters()["docker_dpkg_packages"]("docker-ce ii 5:20\n")
+
+
+def test_runtime_removal_refusal_filter():
+    assert "an installed kubelet" in filters()["docker_runtime_removal_refusal"](["containerd", "runc"], [], True)
+    assert filters()["docker_runtime_removal_refusal"](["docker.io"], ["web"], False, True) == ""

@@ -1,19 +1,24 @@
 """The site playbook's preflight against the collection's real argument specs (roles/*/meta/argument_specs.yml)."""
 import glob
 import os
+import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dockerops.host.plugins.filter.preflight import FilterModule
 
-F = FilterModule().filters()
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 SPECS = sorted(glob.glob(os.path.join(ROOT, "roles", "*", "meta", "argument_specs.yml")))
 
 
+def filters():
+    # Built inside each test, not at import: mutmut 3 maps a test to the functions it calls while it runs.
+    return FilterModule().filters()
+
+
 def preflight(variables, **kw):
-    return F["dockerops_preflight"](variables, SPECS, **kw)
+    return filters()["dockerops_preflight"](variables, SPECS, **kw)
 
 
 def test_the_specs_are_found():
@@ -113,11 +118,36 @@ def test_a_value_that_does_not_render_is_named():
 
 def test_the_roles_directory_gives_the_same_specs():
     variables = {"docker_daemon_registry_mirror": [], "docker_storage_driver": "zfs"}
-    assert F["dockerops_preflight"](variables, os.path.join(ROOT, "roles")) == preflight(variables)
+    assert filters()["dockerops_preflight"](variables, os.path.join(ROOT, "roles")) == preflight(variables)
 
 
 def test_no_spec_files_is_refused():
-    with pytest.raises(AnsibleFilterError, match="no argument spec files"):
-        F["dockerops_preflight"]({}, [])
-    with pytest.raises(AnsibleFilterError, match="no argument spec files"):
-        F["dockerops_preflight"]({}, os.path.join(ROOT, "no-such-dir"))
+    # The site playbook would otherwise pass every inventory: said as such.
+    nothing = "^no argument spec files given: the preflight would check nothing$"
+    with pytest.raises(AnsibleFilterError, match=nothing):
+        filters()["dockerops_preflight"]({}, [])
+    with pytest.raises(AnsibleFilterError, match=nothing):
+        filters()["dockerops_preflight"]({}, os.path.join(ROOT, "no-such-dir"))
+
+
+def test_an_unreadable_spec_file_is_named(tmp_path):
+    broken = tmp_path / "roles" / "docker_daemon" / "meta" / "argument_specs.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("argument_specs: [\n")
+    missing = str(tmp_path / "roles" / "gone" / "meta" / "argument_specs.yml")
+    for path in (str(broken), missing):
+        with pytest.raises(AnsibleFilterError) as e:
+            filters()["dockerops_preflight"]({}, SPECS + [path])
+        assert str(e.value).startswith("cannot read the argument spec %s: " % path)
+    # The roles directory is read the same way.
+    with pytest.raises(AnsibleFilterError, match="^cannot read the argument spec %s: " % re.escape(str(broken))):
+        filters()["dockerops_preflight"]({}, str(tmp_path / "roles"))
+
+
+def test_change_summary_filter():
+    # As playbooks/site.yml passes the registered results: {} for a task that did not run.
+    areas = [{"label": "engine installed or upgraded", "results": [{"changed": True}, {}]},
+             {"label": "daemon options changed", "results": [{"changed": False}]}]
+    assert filters()["dockerops_change_summary"](areas) == "engine installed or upgraded"
+    assert filters()["dockerops_change_summary"]([{"label": "x", "results": [{}]}]) == "no change"
+    assert set(filters()) == {"dockerops_preflight", "dockerops_change_summary"}

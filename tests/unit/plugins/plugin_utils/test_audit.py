@@ -12,7 +12,11 @@ from ansible_collections.dockerops.host.plugins.filter.audit import FilterModule
 from ansible_collections.dockerops.host.plugins.plugin_utils import audit
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
-FILTERS = FilterModule().filters()
+
+
+def filters():
+    # Built inside each test, not at import: mutmut 3 maps a test to the functions it calls while it runs.
+    return FilterModule().filters()
 
 
 def load(name):
@@ -158,7 +162,7 @@ def test_host_without_engine_or_audit():
     row = audit.build_row("bare", {"facts": {}, "storage": {"engine": {"answered": False}},
                                    "errors": ["no Docker engine answers"]})
     assert codes(row) == ["audit_incomplete"] and row["log_rotation"] is None
-    missing = FILTERS["docker_audit_row_missing"]("gone")
+    missing = filters()["docker_audit_row_missing"]("gone")
     assert codes(missing) == ["audit_incomplete"] and "unreachable" in missing["actions"][0]["action"]
 
 
@@ -183,12 +187,28 @@ def test_markdown_and_html():
 
 
 def test_filters_are_registered_and_raise_filter_errors():
-    assert set(FILTERS) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
-                            "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size"}
+    assert set(filters()) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
+                              "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size"}
     with pytest.raises(AnsibleFilterError, match="audit data for h1 must be a dict"):
-        FILTERS["docker_audit_row"]("nope", "h1")
+        filters()["docker_audit_row"]("nope", "h1")
     with pytest.raises(AnsibleFilterError, match="disk usage must be"):
-        FILTERS["docker_disk_usage"]([])
+        filters()["docker_disk_usage"]([])
+
+
+def test_the_report_through_the_filters_as_the_audit_playbook_chains_them():
+    # playbooks/audit.yml: a row per host, a row per host it could not audit, ordered, then rendered.
+    f = filters()
+    rows = [f["docker_audit_row"](healthy(), "a-ok"), f["docker_audit_row"](healthy(daemon_json=""), "b-one")]
+    assert rows[0] == audit.build_row("a-ok", healthy()) and codes(rows[1]) == ["no_log_rotation"]
+    report = f["docker_audit_order"](rows + [f["docker_audit_row_missing"]("c-gone")])
+    assert [r["host"] for r in report] == ["b-one", "c-gone", "a-ok"]
+    assert f["docker_audit_markdown"](report, "2026-11-28T00:00:00Z") == audit.markdown(report, "2026-11-28T00:00:00Z")
+    assert f["docker_audit_html"](report, "2026-11-28T00:00:00Z") == audit.render_html(report,
+                                                                                       "2026-11-28T00:00:00Z")
+    # playbooks/prune.yml prints sizes with docker_size, as `docker system df` printed them (recorded together).
+    du = f["docker_disk_usage"](SYSTEM_DF)
+    assert (f["docker_size"](du["images"]["size"]), f["docker_size"](du["images"]["reclaimable"])) == \
+        ("19.07MB", "11.71MB")
 
 
 def test_containerd_image_store_is_healthy_and_named():

@@ -14,7 +14,11 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "dock
 with open(os.path.join(FIXTURES, "system_df_20.10_dangling.json")) as f:
     SYSTEM_DF = json.load(f)
 NOW = max(i["Created"] for i in SYSTEM_DF["Images"]) + 10
-FILTERS = FilterModule().filters()
+
+
+def filters():
+    # Built inside each test, not at import: mutmut 3 maps a test to the functions it calls while it runs.
+    return FilterModule().filters()
 
 
 def test_dangling_images_only_by_default():
@@ -45,7 +49,7 @@ def test_unused_images_older_than():
 @pytest.mark.parametrize("bad", ["soon", 0, "-3", "1.5"])
 def test_bad_hours_named(bad):
     with pytest.raises(AnsibleFilterError, match="dockerops_prune_images_older_than must be"):
-        FILTERS["docker_prune_candidates"](SYSTEM_DF, NOW, bad)
+        filters()["docker_prune_candidates"](SYSTEM_DF, NOW, bad)
 
 
 def test_reclaimed_sums_docker_prune_results():
@@ -127,3 +131,14 @@ def test_older_than_with_containers_frees_the_exited_container_s_image_not_the_r
     sizes = {i["id"]: i["unique_size"] for i in c["images"]}
     assert sizes == {BASE: 0, A: 524288, B1: 262144} and B2 not in sizes
     assert c["estimated_bytes"] == 524288 + 262144
+
+
+def test_the_prune_playbook_s_filters():
+    assert set(filters()) == {"docker_prune_candidates", "docker_prune_reclaimed"}
+    # playbooks/prune.yml: the candidates before, what docker_prune reclaimed after (the recorded API answers).
+    c = filters()["docker_prune_candidates"](BK, CREATED + 60, None, False, True)
+    assert c == prune.candidates(BK, CREATED + 60, builder_cache=True)
+    done = filters()["docker_prune_reclaimed"]({"images_space_reclaimed": BK_IMAGES_PRUNE["SpaceReclaimed"],
+                                                "builder_cache_space_reclaimed": BK_BUILD_PRUNE["SpaceReclaimed"]})
+    assert done == dict(images=BK_IMAGES_PRUNE["SpaceReclaimed"], containers=0,
+                        build_cache=BK_BUILD_PRUNE["SpaceReclaimed"], total=c["estimated_bytes"])
