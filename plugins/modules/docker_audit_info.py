@@ -1,0 +1,294 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) dockerops.host contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_audit_info
+short_description: Read what the audit's container and image checks need from the Docker engine, read-only
+description:
+  - Asks the Docker engine's API, through the Docker SDK for Python, for what community.docker's modules do not
+    return and the audit's checks read; the decisions are taken on the controller, not here.
+  - For each container (stopped ones too) the size of its writable layer (C(SizeRw), from the container list with
+    sizes, which makes the engine walk each writable layer; it can take a while on a host with many containers), and
+    from its inspect data the state, the image, the mounts and the host settings the checks read (privileges,
+    namespaces, limits, restart policy, log configuration).
+  - For each image its tags, creation time, layer count (C(RootFS.Layers)), health check, and history (each entry's
+    C(CreatedBy) and C(Comment)).
+  - The engine's C(info()) and C(version()), trimmed to the fields the checks read.
+  - Nothing secret is returned. A container's C(Config.Env), C(Cmd), C(Entrypoint) and labels are dropped; in image
+    history, the values of build arguments (the C(|N NAME=VALUE) prefix the legacy builder records) and of C(ENV)
+    instructions are replaced by C(<redacted>). C(RUN) command lines are returned as the engine recorded them.
+version_added: 0.1.0
+author: dockerops.host maintainers (@dockerops)
+extends_documentation_fragment:
+  - dockerops.host.read_only
+options:
+  docker_host:
+    description: The engine's API address, as the Docker SDK takes it.
+    type: str
+    default: unix:///var/run/docker.sock
+  timeout:
+    description: Seconds to wait for each answer of the engine.
+    type: int
+    default: 120
+  gather:
+    description:
+      - What to read besides the engine's C(info()) and C(version()), which are always read (the checks take the
+        engine's clock, C(SystemTime), from them).
+    type: list
+    elements: str
+    choices: [containers, images]
+    default: [containers, images]
+requirements:
+  - Docker SDK for Python 2.0 or later (Debian's and Ubuntu's C(python3-docker) package, or C(docker) from PyPI) on
+    the host.
+notes:
+  - The engine's socket is root's; run it with C(become).
+  - The size of a container's writable layer is omitted by the engine when it is zero; it is returned as C(0) then.
+seealso:
+  - module: community.docker.docker_host_info
+"""
+
+EXAMPLES = r"""
+- name: Read the containers, images and engine facts the audit checks
+  dockerops.host.docker_audit_info:
+  become: true
+  register: docker_audit
+
+- name: Containers whose writable layer holds more than 100 MB
+  ansible.builtin.debug:
+    msg: "{{ docker_audit.containers | selectattr('SizeRw', 'gt', 100000000) | map(attribute='Name') }}"
+"""
+
+RETURN = r"""
+containers:
+  description: One item per container, stopped ones included; empty unless O(gather) has C(containers).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    Id:
+      description: The container's ID.
+      type: str
+    Name:
+      description: The container's name, without the leading C(/).
+      type: str
+      sample: web
+    Image:
+      description: The image the container was created from, as named then.
+      type: str
+      sample: nginx:1.27
+    ImageID:
+      description: The ID of that image.
+      type: str
+    Created:
+      description: When the container was created (RFC 3339).
+      type: str
+    SizeRw:
+      description: Bytes in the container's writable layer.
+      type: int
+      sample: 209715200
+    State:
+      description: C(Status), C(Running) and C(StartedAt) of the inspect data's C(State), and its C(RestartCount).
+      type: dict
+    HostConfig:
+      description:
+        - C(Privileged), C(NetworkMode), C(PidMode), C(IpcMode), C(UsernsMode), C(Memory), C(NanoCpus),
+          C(CpuShares), C(CpuQuota), C(RestartPolicy) and C(LogConfig) of the inspect data.
+      type: dict
+    Mounts:
+      description: C(Type), C(Source), C(Destination) and C(RW) of each mount.
+      type: list
+      elements: dict
+images:
+  description: One item per image (tagged or not, not the intermediate ones); empty unless O(gather) has C(images).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    Id:
+      description: The image's ID.
+      type: str
+    RepoTags:
+      description: Its tags (none for a dangling image).
+      type: list
+      elements: str
+    Created:
+      description: When it was built (RFC 3339).
+      type: str
+    Size:
+      description: Its size in bytes, shared layers included.
+      type: int
+    Layers:
+      description: The number of its file system layers (C(RootFS.Layers)).
+      type: int
+      sample: 41
+    Healthcheck:
+      description: Its C(Config.Healthcheck) (C(Test) and the durations), null without one.
+      type: dict
+    History:
+      description:
+        - Its history, newest entry first, as C(docker history) shows it; C(Created) is a Unix time, C(CreatedBy)
+          the instruction or command (values redacted as the description says), C(Comment) the builder's or
+          C(docker commit -m)'s note, C(Size) the bytes of the layer (0 for an instruction that made none).
+      type: list
+      elements: dict
+daemon:
+  description: Trimmed C(info()) and C(version()) of the engine.
+  returned: always
+  type: dict
+  contains:
+    info:
+      description:
+        - C(ServerVersion), C(SystemTime), C(Driver), C(DockerRootDir), C(LoggingDriver), C(CgroupDriver),
+          C(CgroupVersion), C(LiveRestoreEnabled), C(SecurityOptions), C(RegistryConfig) (C(InsecureRegistryCIDRs),
+          C(Mirrors)), C(Containers), C(ContainersRunning), C(Images), C(Warnings).
+      type: dict
+    version:
+      description: C(Version), C(ApiVersion), C(MinAPIVersion), C(Os), C(Arch), C(KernelVersion) and the
+        C(Components) names and versions.
+      type: dict
+"""
+
+import re
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.common.text.converters import to_native
+
+try:
+    import docker
+    from docker.errors import DockerException
+except ImportError:
+    docker = None
+    DockerException = Exception
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+else:
+    DOCKER_IMPORT_ERROR = None
+
+GATHER = ("containers", "images")
+REDACTED = "<redacted>"
+
+_CONTAINER_STATE = ("Status", "Running", "StartedAt")
+_HOST_CONFIG = ("Privileged", "NetworkMode", "PidMode", "IpcMode", "UsernsMode", "Memory", "NanoCpus", "CpuShares",
+                "CpuQuota", "RestartPolicy", "LogConfig")
+_MOUNT = ("Type", "Source", "Destination", "RW")
+_INFO = ("ServerVersion", "SystemTime", "Driver", "DockerRootDir", "LoggingDriver", "CgroupDriver", "CgroupVersion",
+         "LiveRestoreEnabled", "SecurityOptions", "Containers", "ContainersRunning", "Images", "Warnings")
+_VERSION = ("Version", "ApiVersion", "MinAPIVersion", "Os", "Arch", "KernelVersion")
+_BUILD_ARGS = re.compile(r"^\|(\d+) (.*)$", re.S)
+_ENV = re.compile(r"^(.*?\bENV\s+)(.*)$", re.S)
+
+
+def _pick(d, keys):
+    d = d or {}
+    return dict((k, d.get(k)) for k in keys)
+
+
+def _redact_build_args(created_by):
+    """The legacy builder prefixes a RUN with '|N NAME=VALUE ...' (its N build arguments): keep the names."""
+    m = _BUILD_ARGS.match(created_by)
+    if not m:
+        return created_by
+    count = int(m.group(1))
+    words = m.group(2).split(" ")
+    names = [w.split("=", 1)[0] + "=" + REDACTED for w in words[:count]]
+    return " ".join(["|%d" % count] + names + words[count:])
+
+
+def _redact_env(created_by):
+    """An ENV instruction (legacy '#(nop)  ENV A=b', BuildKit 'ENV A=b'): keep the names."""
+    if not (created_by.startswith("ENV ") or "#(nop)  ENV " in created_by or "#(nop) ENV " in created_by):
+        return created_by
+    head, rest = _ENV.match(created_by).groups()
+    names = [w.split("=", 1)[0] for w in rest.split() if "=" in w] or rest.split()[:1]
+    return head + " ".join(n + "=" + REDACTED for n in names)
+
+
+def redact_created_by(created_by):
+    return _redact_env(_redact_build_args(created_by or ""))
+
+
+def trim_container(listed, inspected):
+    """The fields the checks read of one container: its list entry (with sizes) and its inspect data."""
+    return dict(
+        Id=inspected["Id"],
+        Name=(inspected.get("Name") or "").lstrip("/"),
+        Image=(inspected.get("Config") or {}).get("Image"),
+        ImageID=inspected.get("Image"),
+        Created=inspected.get("Created"),
+        SizeRw=listed.get("SizeRw") or 0,
+        State=dict(_pick(inspected.get("State"), _CONTAINER_STATE), RestartCount=inspected.get("RestartCount")),
+        HostConfig=_pick(inspected.get("HostConfig"), _HOST_CONFIG),
+        Mounts=[_pick(m, _MOUNT) for m in inspected.get("Mounts") or []],
+    )
+
+
+def trim_image(inspected, history):
+    """The fields the checks read of one image: its inspect data and its history."""
+    config = inspected.get("Config") or {}
+    return dict(
+        Id=inspected["Id"],
+        RepoTags=inspected.get("RepoTags") or [],
+        Created=inspected.get("Created"),
+        Size=inspected.get("Size"),
+        Layers=len((inspected.get("RootFS") or {}).get("Layers") or []),
+        Healthcheck=config.get("Healthcheck"),
+        History=[dict(Created=h.get("Created"), CreatedBy=redact_created_by(h.get("CreatedBy")),
+                      Comment=h.get("Comment") or "", Size=h.get("Size") or 0) for h in history],
+    )
+
+
+def trim_daemon(info, version):
+    trimmed = _pick(info, _INFO)
+    registry = info.get("RegistryConfig") or {}
+    trimmed["RegistryConfig"] = dict(InsecureRegistryCIDRs=registry.get("InsecureRegistryCIDRs") or [],
+                                     Mirrors=registry.get("Mirrors") or [])
+    v = _pick(version, _VERSION)
+    v["Components"] = [dict(Name=c.get("Name"), Version=c.get("Version")) for c in version.get("Components") or []]
+    return dict(info=trimmed, version=v)
+
+
+def gather(api, what):
+    """What the module returns, read through a docker.APIClient."""
+    result = dict(containers=[], images=[], daemon=trim_daemon(api.info(), api.version()))
+    if "containers" in what:
+        for listed in api.containers(all=True, size=True):
+            result["containers"].append(trim_container(listed, api.inspect_container(listed["Id"])))
+    if "images" in what:
+        for listed in api.images():
+            result["images"].append(trim_image(api.inspect_image(listed["Id"]), api.history(listed["Id"])))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
+            timeout=dict(type="int", default=120),
+            gather=dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER)),
+        ),
+        supports_check_mode=True,
+    )
+    if docker is None:
+        module.fail_json(msg=missing_required_lib("Docker SDK for Python (python3-docker)",
+                                                  reason="to read the engine's API"),
+                         exception=DOCKER_IMPORT_ERROR)
+    try:
+        api = docker.APIClient(base_url=module.params["docker_host"], version="auto",
+                               timeout=module.params["timeout"])
+        result = gather(api, module.params["gather"])
+    except (DockerException, IOError, OSError) as e:  # requests' errors are IOErrors
+        module.fail_json(msg="Could not read the Docker engine at %s: %s" % (module.params["docker_host"],
+                                                                             to_native(e)))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""docker_audit_info on the Docker Engine API answers recorded on the lab host (fixtures/audit_engine/README.md):
+what it reads, what it trims and redacts, gather, check mode and its failures."""
+import copy
+import json
+
+import pytest
+
+from ansible_collections.dockerops.host.plugins.modules import docker_audit_info
+
+from audit_recorded import FakeAPI, recorded
+from harness import patch_exits, run_main
+
+@pytest.fixture
+def engine(monkeypatch):
+    patch_exits(monkeypatch)
+
+    class Engine(object):
+        answers = recorded()
+        calls = []
+        clients = []
+
+    def client(**kw):
+        Engine.clients.append(kw)
+        return FakeAPI(Engine.answers, Engine.calls)
+
+    monkeypatch.setattr(docker_audit_info.docker, "APIClient", client)
+    return Engine
+
+
+def by_name(result):
+    return dict((c["Name"], c) for c in result["containers"])
+
+
+def by_tag(result):
+    return dict((t, i) for i in result["images"] for t in i["RepoTags"])
+
+
+def test_reads_every_container_with_sizes_and_every_image(engine):
+    kind, result = run_main(docker_audit_info.main, {})
+    assert kind == "Exit" and result["changed"] is False
+    assert engine.clients == [dict(base_url="unix:///var/run/docker.sock", version="auto", timeout=120)]
+    assert ("containers", True, True) in engine.calls
+    assert sorted(by_name(result)) == ["audit-rec-limited", "audit-rec-privileged", "audit-rec-writer"]
+    assert len(result["images"]) == len(engine.answers["images"]) == 6
+
+
+def test_container_fields_the_checks_read(engine):
+    c = by_name(run_main(docker_audit_info.main, {})[1])
+    writer, priv, limited = c["audit-rec-writer"], c["audit-rec-privileged"], c["audit-rec-limited"]
+    assert writer["SizeRw"] == 209715200
+    # The engine leaves SizeRw out of the list for an empty writable layer: 0.
+    assert priv["SizeRw"] == 0 and limited["SizeRw"] == 0
+    assert priv["HostConfig"]["Privileged"] is True and writer["HostConfig"]["Privileged"] is False
+    assert (priv["HostConfig"]["NetworkMode"], priv["HostConfig"]["PidMode"], priv["HostConfig"]["IpcMode"]) == \
+        ("host", "host", "host")
+    assert priv["HostConfig"]["RestartPolicy"] == {"MaximumRetryCount": 0, "Name": "always"}
+    assert limited["HostConfig"]["Memory"] == 268435456 and limited["HostConfig"]["NanoCpus"] == 500000000
+    assert limited["HostConfig"]["LogConfig"] == {"Config": {"max-file": "3", "max-size": "10m"}, "Type": "json-file"}
+    assert priv["Mounts"] == [
+        {"Type": "bind", "Source": "/var/run/docker.sock", "Destination": "/var/run/docker.sock", "RW": True},
+        {"Type": "bind", "Source": "/etc", "Destination": "/host-etc", "RW": True}]
+    assert priv["State"] == {"Status": "created", "Running": False, "StartedAt": "0001-01-01T00:00:00Z",
+                             "RestartCount": 0}
+    assert writer["State"]["Running"] is True
+    assert writer["Image"] == "dockerops-lab/debian:bookworm"
+    assert writer["ImageID"] == engine.answers["inspect_container"][writer["Id"]]["Image"]
+    assert writer["Created"] == engine.answers["inspect_container"][writer["Id"]]["Created"]
+    assert set(writer) == {"Id", "Name", "Image", "ImageID", "Created", "SizeRw", "State", "HostConfig", "Mounts"}
+    assert set(writer["HostConfig"]) == set(docker_audit_info._HOST_CONFIG)
+
+
+def test_no_environment_command_or_labels_are_returned(engine):
+    priv = [c for c in engine.answers["inspect_container"].values() if c["Name"] == "/audit-rec-privileged"][0]
+    assert "SECRET_TOKEN=do-not-leak" in priv["Config"]["Env"]  # the recorded answer has it
+    result = run_main(docker_audit_info.main, {})[1]
+    text = json.dumps(result)
+    assert "do-not-leak" not in text and "SECRET_TOKEN" not in text
+    for c in result["containers"]:
+        assert "Config" not in c and "Labels" not in c
+
+
+def test_image_fields_the_checks_read(engine):
+    images = by_tag(run_main(docker_audit_info.main, {})[1])
+    unchained = images["audit-rec-unchained:40"]
+    assert unchained["Layers"] == 41
+    assert len(unchained["RepoTags"]) == 6
+    assert unchained["Healthcheck"] is None
+    raw = engine.answers["history"][unchained["Id"]]
+    assert [(h["Created"], h["CreatedBy"], h["Size"]) for h in unchained["History"]] == \
+        [(h["Created"], h["CreatedBy"], h["Size"]) for h in raw]
+    assert unchained["History"][-1]["Comment"] == "Imported from -"
+    assert images["audit-rec-good:1"]["Healthcheck"]["Test"] == ["CMD-SHELL", "test -f /opt/hello.txt"]
+    assert images["audit-rec-committed:message"]["History"][0]["Comment"] == "forensics snapshot"
+    assert images["dockerops-lab/debian:bookworm"]["Layers"] == 1
+    assert unchained["Created"] == engine.answers["inspect_image"][unchained["Id"]]["Created"]
+    assert unchained["Size"] == engine.answers["inspect_image"][unchained["Id"]]["Size"]
+    assert set(unchained) == {"Id", "RepoTags", "Created", "Size", "Layers", "Healthcheck", "History"}
+
+
+def test_daemon_trimmed(engine):
+    daemon = run_main(docker_audit_info.main, {})[1]["daemon"]
+    info, version = daemon["info"], daemon["version"]
+    assert info["ServerVersion"] == "20.10.24+dfsg1"
+    assert info["SystemTime"] == engine.answers["info"]["SystemTime"]
+    assert info["LoggingDriver"] == "json-file" and info["LiveRestoreEnabled"] is False
+    assert info["RegistryConfig"] == {"InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": []}
+    assert set(info) == set(docker_audit_info._INFO) | {"RegistryConfig"}
+    assert "HttpProxy" not in info and "Name" not in info
+    assert version["Version"] == "20.10.24+dfsg1" and version["ApiVersion"] == "1.41"
+    assert {"Name": "containerd", "Version": "1.6.20~ds1"} in version["Components"]
+
+
+def test_gather_images_only_does_not_list_containers(engine):
+    result = run_main(docker_audit_info.main, {"gather": ["images"]})[1]
+    assert result["containers"] == [] and len(result["images"]) == 6
+    assert not [c for c in engine.calls if c[0] in ("containers", "inspect_container")]
+    assert result["daemon"]["info"]["ServerVersion"] == "20.10.24+dfsg1"
+
+
+def test_gather_containers_only_does_not_list_images(engine):
+    result = run_main(docker_audit_info.main, {"gather": ["containers"]})[1]
+    assert result["images"] == [] and len(result["containers"]) == 3
+    assert not [c for c in engine.calls if c[0] in ("images", "inspect_image", "history")]
+
+
+def test_check_mode_reads_the_same(engine):
+    normal = run_main(docker_audit_info.main, {})[1]
+    checked = run_main(docker_audit_info.main, {"_ansible_check_mode": True})[1]
+    assert checked["changed"] is False
+    assert checked["containers"] == normal["containers"] and checked["images"] == normal["images"]
+
+
+def test_options_reach_the_client(engine):
+    run_main(docker_audit_info.main, {"docker_host": "tcp://127.0.0.1:2375", "timeout": 7})
+    assert engine.clients == [dict(base_url="tcp://127.0.0.1:2375", version="auto", timeout=7)]
+
+
+def test_unknown_gather_is_refused(engine):
+    kind, result = run_main(docker_audit_info.main, {"gather": ["volumes"]})
+    assert kind == "Fail" and "volumes" in result["msg"]
+
+
+def test_no_sdk_names_the_package(monkeypatch):
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(docker_audit_info, "docker", None)
+    monkeypatch.setattr(docker_audit_info, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
+    kind, result = run_main(docker_audit_info.main, {})
+    assert kind == "Fail"
+    assert "python3-docker" in result["msg"]
+    assert result["exception"] == "Traceback: No module named 'docker'"
+
+
+def test_engine_not_answering_names_the_address_and_cause(monkeypatch):
+    patch_exits(monkeypatch)
+    from docker.errors import DockerException
+
+    def client(**kw):
+        raise DockerException("Error while fetching server API version: no such file")
+
+    monkeypatch.setattr(docker_audit_info.docker, "APIClient", client)
+    kind, result = run_main(docker_audit_info.main, {"docker_host": "unix:///nowhere.sock"})
+    assert kind == "Fail"
+    assert "unix:///nowhere.sock" in result["msg"] and "no such file" in result["msg"]
+
+
+def test_connection_lost_midway_fails_with_the_cause(engine):
+    def broken(self, all=False, size=False):
+        raise IOError("Connection aborted")
+
+    FakeAPI.containers, saved = broken, FakeAPI.containers
+    try:
+        kind, result = run_main(docker_audit_info.main, {})
+    finally:
+        FakeAPI.containers = saved
+    assert kind == "Fail" and "Connection aborted" in result["msg"]
+
+
+@pytest.mark.parametrize("created_by, expected", [
+    # The legacy builder's build-argument prefix: names kept, values redacted, the command kept.
+    ("|2 TOKEN=s3cret USER=bob /bin/sh -c make install",
+     "|2 TOKEN=<redacted> USER=<redacted> /bin/sh -c make install"),
+    ("|1 A=1 /bin/sh -c echo A=2", "|1 A=<redacted> /bin/sh -c echo A=2"),
+    ("/bin/sh -c apt-get update", "/bin/sh -c apt-get update"),
+    ("/bin/sh -c #(nop)  ENV PASSWORD=hunter2 MODE=prod", "/bin/sh -c #(nop)  ENV PASSWORD=<redacted> MODE=<redacted>"),
+    ("/bin/sh -c #(nop) ENV KEY=v", "/bin/sh -c #(nop) ENV KEY=<redacted>"),
+    # Synthetic: BuildKit's form of ENV.
+    ("ENV API_KEY=abc", "ENV API_KEY=<redacted>"),
+    ("ENV PATH /usr/bin", "ENV PATH=<redacted>"),
+    ("RUN /bin/sh -c echo ENV X=1 # buildkit", "RUN /bin/sh -c echo ENV X=1 # buildkit"),
+    ("/bin/sh -c #(nop)  CMD [\"sleep\"]", "/bin/sh -c #(nop)  CMD [\"sleep\"]"),
+    ("", ""),
+    (None, ""),
+])
+def test_redact_created_by(created_by, expected):
+    assert docker_audit_info.redact_created_by(created_by) == expected
+
+
+def test_history_values_are_redacted_in_the_result(engine):
+    answers = copy.deepcopy(engine.answers)
+    iid = [i["Id"] for i in answers["images"] if "audit-rec-good:1" in i["RepoTags"]][0]
+    answers["history"][iid][0]["CreatedBy"] = "|1 TOKEN=s3cret /bin/sh -c make"
+    engine.answers = answers
+    images = by_tag(run_main(docker_audit_info.main, {})[1])
+    assert images["audit-rec-good:1"]["History"][0]["CreatedBy"] == "|1 TOKEN=<redacted> /bin/sh -c make"
