@@ -46,8 +46,8 @@ options:
     choices: [containers, images]
     default: [containers, images]
 requirements:
-  - Docker SDK for Python 2.0 or later (Debian's and Ubuntu's C(python3-docker) package, or C(docker) from PyPI) on
-    the host.
+  - Docker SDK for Python 2.0 or later on the host (Debian's and Ubuntu's C(python3-docker) package, or the
+    C(docker) Python package).
 notes:
   - The engine's socket is root's; run it with C(become).
   - The size of a container's writable layer is omitted by the engine when it is zero; it is returned as C(0) then.

@@ -160,7 +160,8 @@ def test_engine_not_answering_names_the_address_and_cause(monkeypatch):
     monkeypatch.setattr(docker_audit_info.docker, "APIClient", client)
     kind, result = run_main(docker_audit_info.main, {"docker_host": "unix:///nowhere.sock"})
     assert kind == "Fail"
-    assert "unix:///nowhere.sock" in result["msg"] and "no such file" in result["msg"]
+    assert result["msg"] == ("Could not read the Docker engine at unix:///nowhere.sock: "
+                             "Error while fetching server API version: no such file")
 
 
 def test_connection_lost_midway_fails_with_the_cause(engine):

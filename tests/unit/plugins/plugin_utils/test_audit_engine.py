@@ -115,6 +115,11 @@ def test_findings_are_both_most_severe_first(result):
     assert ranks == sorted(ranks) and rows[0]["severity"] == "critical" and rows[-1]["severity"] == "info"
 
 
+def test_findings_pass_the_options_to_both(result):
+    rows = ae.findings(result, log_rotation_min_days=0, unused_image_days=0)
+    assert "container_log_rotation" in checks(rows) and "image_unused_old" in checks(rows)
+
+
 def test_rows_have_the_six_fields_and_say_what_to_do(result):
     for r in ae.findings(result, log_rotation_min_days=0, unused_image_days=0):
         assert set(r) == {"check", "cis", "severity", "subject", "detail", "action"}
@@ -475,6 +480,7 @@ def test_unused_old_images(result):
 ])
 def test_image_subject(tags, subject):
     assert ae.image_subject(dict(Id="sha256:9b03c4c84be51f00", RepoTags=tags)) == subject
+    assert ae.image_subject(dict(Id="9b03c4c84be51f00", RepoTags=tags)) == subject  # an ID without its algorithm
 
 
 # Severities, options, times
