@@ -67,6 +67,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+gathered:
+  description: What was read of O(gather), in the order C(containers), C(images).
+  returned: always
+  type: list
+  elements: str
+  sample: [containers, images]
 containers:
   description: One item per container, stopped ones included; empty unless O(gather) has C(containers).
   returned: always
@@ -257,7 +263,8 @@ def trim_daemon(info, version):
 
 def gather(api, what):
     """What the module returns, read through a docker.APIClient."""
-    result = dict(containers=[], images=[], daemon=trim_daemon(api.info(), api.version()))
+    result = dict(gathered=[w for w in GATHER if w in what], containers=[], images=[],
+                  daemon=trim_daemon(api.info(), api.version()))
     if "containers" in what:
         for listed in api.containers(all=True, size=True):
             result["containers"].append(trim_container(listed, api.inspect_container(listed["Id"])))

@@ -300,16 +300,18 @@ def _tags(image, opts):
 
 def image_findings(result, **options):
     """The findings on the images of a docker_audit_info result; whether an image is used is told by its
-    containers (all of them, stopped ones too)."""
+    containers (all of them, stopped ones too), and not checked when they were not read (gathered)."""
     opts = _options(options)
     now = _now(result)
     used = set(c.get("ImageID") for c in result.get("containers") or [])
+    # Without the containers, which images are used is not known.
+    containers_read = "containers" in result.get("gathered", ("containers",))
     rows = []
     for image in result.get("images") or []:
         for check in (_layers, _history, _healthcheck, _tags):
             rows.extend(check(image, opts))
         created = parse_time(image.get("Created"))
-        if image["Id"] not in used and created is not None:
+        if containers_read and image["Id"] not in used and created is not None:
             days = (now - created) / float(DAY)
             if days > opts["unused_image_days"]:
                 rows.append(_row("image_unused_old", None, "low", image_subject(image),

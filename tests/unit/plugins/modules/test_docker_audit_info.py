@@ -42,6 +42,10 @@ def test_reads_every_container_with_sizes_and_every_image(engine):
     assert ("containers", True, True) in engine.calls
     assert sorted(by_name(result)) == ["audit-rec-limited", "audit-rec-privileged", "audit-rec-writer"]
     assert len(result["images"]) == len(engine.answers["images"]) == 6
+    assert result["gathered"] == ["containers", "images"]
+    # Asked in another order, said in the module's.
+    assert run_main(docker_audit_info.main, {"gather": ["images", "containers"]})[1]["gathered"] == \
+        ["containers", "images"]
 
 
 def test_container_fields_the_checks_read(engine):
@@ -113,6 +117,7 @@ def test_daemon_trimmed(engine):
 def test_gather_images_only_does_not_list_containers(engine):
     result = run_main(docker_audit_info.main, {"gather": ["images"]})[1]
     assert result["containers"] == [] and len(result["images"]) == 6
+    assert result["gathered"] == ["images"]
     assert not [c for c in engine.calls if c[0] in ("containers", "inspect_container")]
     assert result["daemon"]["info"]["ServerVersion"] == "20.10.24+dfsg1"
 
@@ -120,6 +125,7 @@ def test_gather_images_only_does_not_list_containers(engine):
 def test_gather_containers_only_does_not_list_images(engine):
     result = run_main(docker_audit_info.main, {"gather": ["containers"]})[1]
     assert result["images"] == [] and len(result["containers"]) == 3
+    assert result["gathered"] == ["containers"]
     assert not [c for c in engine.calls if c[0] in ("images", "inspect_image", "history")]
 
 

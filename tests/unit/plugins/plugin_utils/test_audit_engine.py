@@ -472,6 +472,18 @@ def test_unused_old_images(result):
     assert ae.image_findings(only(result, images=[i]), unused_image_days=0) == []
 
 
+def test_unused_not_checked_without_the_containers(result):
+    assert result["gathered"] == ["containers", "images"]
+    older = dict(unused_image_days=0)
+    assert "image_unused_old" in checks(ae.image_findings(result, **older))
+    images_only = dict(result, gathered=["images"], containers=[])
+    assert "image_unused_old" not in checks(ae.image_findings(images_only, **older))
+    # A result without gathered (written by hand) is taken as having read the containers.
+    unsaid = dict(result, containers=[])
+    del unsaid["gathered"]
+    assert "image_unused_old" in checks(ae.image_findings(unsaid, **older))
+
+
 @pytest.mark.parametrize("tags, subject", [
     (["a:1", "b:2"], "a:1"),
     (["<none>:<none>", "b:2"], "b:2"),
