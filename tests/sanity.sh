@@ -49,7 +49,7 @@ cd "${dest}" && git init -q && git add -A
 TESTS=(action-plugin-docs ansible-doc changelog compile empty-init ignores import line-endings no-assert no-get-exception
        no-illegal-filenames no-smart-quotes pep8 pylint replace-urlopen runtime-metadata shebang symlinks
        use-argspec-type-path use-compat-six validate-modules yamllint)
-echo "ansible-test sanity $(ansible --version | head -1), Python 3.11, plugins/: ${TESTS[*]}"
+echo "ansible-test sanity $(ansible --version | sed -n 1p), Python 3.11, plugins/: ${TESTS[*]}"
 args=(); for t in "${TESTS[@]}"; do args+=(--test "${t}"); done
 ANSIBLE_COLLECTIONS_PATH="${tmp}:${ANSIBLE_COLLECTIONS_PATH#*:}" \
   ansible-test sanity --requirements --python 3.11 --color no ${SANITY_VERBOSE:-} "${args[@]}" plugins/
