@@ -305,6 +305,7 @@ def with_layers(result, n):
 def test_layer_count_boundaries(result, layers, expected):
     rows = ae.image_findings(with_layers(result, layers))
     assert [(r["check"], r["severity"]) for r in rows] == expected
+    assert all(r["subject"] == "audit-rec-good:1" for r in rows)
 
 
 def test_layer_options(result):
@@ -543,6 +544,11 @@ def test_none_option_keeps_the_default(result):
     assert "image_many_tags" in checks(ae.findings(result, tags_max=0))
 
 
+def test_a_none_option_does_not_stop_the_others(result):
+    rows = ae.image_findings(with_layers(result, 11), tags_max=None, layer_budget=10)
+    assert checks(rows) == ["image_layer_budget"]
+
+
 def test_no_engine_clock_is_an_error(result):
     r = dict(result, daemon=dict(info=dict(SystemTime=None)))
     with pytest.raises(ae.AuditEngineError, match="SystemTime"):
@@ -561,6 +567,7 @@ def test_empty_result_has_no_finding(result):
     ("1970-01-01T00:00:00Z", 0),
     ("1970-01-01T02:00:00+02:00", 0),
     ("1970-01-01T00:00:00-01:30", 5400),
+    ("1970-01-01T12:00:00+11:45", 900),
     ("0001-01-01T00:00:00Z", None),  # Go's zero time: never started
     ("1969-12-31T23:59:59Z", None),
     ("2026-11-29 17:35:53", None),
