@@ -17,13 +17,17 @@ description:
   - For each container (stopped ones too) the size of its writable layer (C(SizeRw), from the container list with
     sizes, which makes the engine walk each writable layer; it can take a while on a host with many containers), and
     from its inspect data the state, the image, the mounts and the host settings the checks read (privileges,
-    namespaces, limits, restart policy, log configuration).
+    namespaces, limits, restart policy, log driver and its rotation options).
   - For each image its tags, creation time, layer count (C(RootFS.Layers)), health check, and history (each entry's
     C(CreatedBy) and C(Comment)).
   - The engine's C(info()) and C(version()), trimmed to the fields the checks read.
-  - Nothing secret is returned. A container's C(Config.Env), C(Cmd), C(Entrypoint) and labels are dropped; in image
-    history, the values of build arguments (the C(|N NAME=VALUE) prefix the legacy builder records) and of C(ENV)
-    instructions are replaced by C(<redacted>). C(RUN) command lines are returned as the engine recorded them.
+  - Nothing secret is returned. A container's C(Config.Env), C(Cmd), C(Entrypoint) and labels are dropped, and of
+    its C(HostConfig.LogConfig) only C(Type) and the C(max-size) and C(max-file) options are kept (other drivers'
+    options hold tokens and credentials); in image history, the values of build arguments (the C(|N NAME=VALUE)
+    prefix the legacy builder and BuildKit, after C(RUN), record), of C(ARG) defaults and of C(ENV) instructions are
+    replaced by C(<redacted>). C(RUN) command lines are otherwise returned as the engine recorded them.
+  - A container or image removed between the engine's list and its inspect or history is skipped and counted in
+    RV(skipped).
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
 extends_documentation_fragment:
@@ -106,12 +110,27 @@ containers:
     HostConfig:
       description:
         - C(Privileged), C(NetworkMode), C(PidMode), C(IpcMode), C(UsernsMode), C(Memory), C(NanoCpus),
-          C(CpuShares), C(CpuQuota), C(RestartPolicy) and C(LogConfig) of the inspect data.
+          C(CpuShares), C(CpuQuota) and C(RestartPolicy) of the inspect data, and its C(LogConfig) with C(Type) and
+          C(Config) holding only C(max-size) and C(max-file) (those that are set), no other log option.
       type: dict
     Mounts:
       description: C(Type), C(Source), C(Destination) and C(RW) of each mount.
       type: list
       elements: dict
+skipped:
+  description: How many containers and images were removed between the engine's list and their inspect or history,
+    and so are missing from RV(containers) and RV(images).
+  returned: always
+  type: dict
+  contains:
+    containers:
+      description: Containers skipped.
+      type: int
+      sample: 0
+    images:
+      description: Images skipped.
+      type: int
+      sample: 0
 images:
   description: One item per image (tagged or not, not the intermediate ones); empty unless O(gather) has C(images).
   returned: always
@@ -170,10 +189,11 @@ from ansible.module_utils.common.text.converters import to_native
 
 try:
     import docker
-    from docker.errors import DockerException
+    from docker.errors import DockerException, NotFound
 except ImportError:
     docker = None
     DockerException = Exception
+    NotFound = LookupError
     DOCKER_IMPORT_ERROR = traceback.format_exc()
 else:
     DOCKER_IMPORT_ERROR = None
@@ -183,12 +203,17 @@ REDACTED = "<redacted>"
 
 _CONTAINER_STATE = ("Status", "Running", "StartedAt")
 _HOST_CONFIG = ("Privileged", "NetworkMode", "PidMode", "IpcMode", "UsernsMode", "Memory", "NanoCpus", "CpuShares",
-                "CpuQuota", "RestartPolicy", "LogConfig")
+                "CpuQuota", "RestartPolicy")
+# Of HostConfig.LogConfig.Config only the rotation keys the checks read: other drivers' options hold secrets
+# (splunk-token, logentries-token, a loki-url with user:password@).
+_LOG_CONFIG = ("max-size", "max-file")
 _MOUNT = ("Type", "Source", "Destination", "RW")
 _INFO = ("ServerVersion", "SystemTime", "Driver", "DockerRootDir", "LoggingDriver", "CgroupDriver", "CgroupVersion",
          "LiveRestoreEnabled", "SecurityOptions", "Containers", "ContainersRunning", "Images", "Warnings")
 _VERSION = ("Version", "ApiVersion", "MinAPIVersion", "Os", "Arch", "KernelVersion")
-_BUILD_ARGS = re.compile(r"^\|(\d+) (.*)$", re.S)
+_BUILD_ARGS = re.compile(r"^((?:RUN )?)\|(\d+) (.*)$", re.S)
+_ARG = re.compile(r"^(ARG\s+|.*?#\(nop\)\s+ARG\s+)(.*)$", re.S)
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(=|$)")
 _ENV = re.compile(r"^(.*?\bENV\s+)(.*)$", re.S)
 
 
@@ -198,14 +223,29 @@ def _pick(d, keys):
 
 
 def _redact_build_args(created_by):
-    """The legacy builder prefixes a RUN with '|N NAME=VALUE ...' (its N build arguments): keep the names."""
+    """The legacy builder prefixes a RUN with '|N NAME=VALUE ...' (its N build arguments), BuildKit with
+    'RUN |N NAME=VALUE ...': keep the names."""
     m = _BUILD_ARGS.match(created_by)
     if not m:
         return created_by
-    count = int(m.group(1))
-    words = m.group(2).split(" ")
+    count = int(m.group(2))
+    words = m.group(3).split(" ")
     names = [w.split("=", 1)[0] + "=" + REDACTED for w in words[:count]]
-    return " ".join(["|%d" % count] + names + words[count:])
+    return m.group(1) + " ".join(["|%d" % count] + names + words[count:])
+
+
+def _redact_arg(created_by):
+    """An ARG instruction's defaults (BuildKit 'ARG A=b', legacy '#(nop)  ARG A=b'): keep the names."""
+    m = _ARG.match(created_by)
+    if not m:
+        return created_by
+    head, rest = m.groups()
+    names = []
+    for w in rest.split():
+        n = _ARG_NAME.match(w)
+        if n:
+            names.append(w.split("=", 1)[0] + ("=" + REDACTED if n.group(1) else ""))
+    return head + " ".join(names)
 
 
 def _redact_env(created_by):
@@ -218,7 +258,13 @@ def _redact_env(created_by):
 
 
 def redact_created_by(created_by):
-    return _redact_env(_redact_build_args(created_by or ""))
+    return _redact_arg(_redact_env(_redact_build_args(created_by or "")))
+
+
+def _log_config(inspected):
+    log = (inspected.get("HostConfig") or {}).get("LogConfig") or {}
+    config = log.get("Config") or {}
+    return dict(Type=log.get("Type"), Config=dict((k, config[k]) for k in _LOG_CONFIG if k in config))
 
 
 def trim_container(listed, inspected):
@@ -231,7 +277,7 @@ def trim_container(listed, inspected):
         Created=inspected.get("Created"),
         SizeRw=listed.get("SizeRw") or 0,
         State=dict(_pick(inspected.get("State"), _CONTAINER_STATE), RestartCount=inspected.get("RestartCount")),
-        HostConfig=_pick(inspected.get("HostConfig"), _HOST_CONFIG),
+        HostConfig=dict(_pick(inspected.get("HostConfig"), _HOST_CONFIG), LogConfig=_log_config(inspected)),
         Mounts=[_pick(m, _MOUNT) for m in inspected.get("Mounts") or []],
     )
 
@@ -264,13 +310,20 @@ def trim_daemon(info, version):
 def gather(api, what):
     """What the module returns, read through a docker.APIClient."""
     result = dict(gathered=[w for w in GATHER if w in what], containers=[], images=[],
-                  daemon=trim_daemon(api.info(), api.version()))
+                  skipped=dict(containers=0, images=0), daemon=trim_daemon(api.info(), api.version()))
+    # An object removed between the list and its inspect or history (404: NotFound) is skipped and counted.
     if "containers" in what:
         for listed in api.containers(all=True, size=True):
-            result["containers"].append(trim_container(listed, api.inspect_container(listed["Id"])))
+            try:
+                result["containers"].append(trim_container(listed, api.inspect_container(listed["Id"])))
+            except NotFound:
+                result["skipped"]["containers"] += 1
     if "images" in what:
         for listed in api.images():
-            result["images"].append(trim_image(api.inspect_image(listed["Id"]), api.history(listed["Id"])))
+            try:
+                result["images"].append(trim_image(api.inspect_image(listed["Id"]), api.history(listed["Id"])))
+            except NotFound:
+                result["skipped"]["images"] += 1
     return result
 
 

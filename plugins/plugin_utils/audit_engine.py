@@ -45,6 +45,10 @@ _RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|
 # instruction name first ('RUN /bin/sh -c CMD # buildkit', 'COPY ... # buildkit', 'CMD [...]').
 _INSTRUCTION = re.compile(r"^(/bin/sh -c |\|\d+ |(RUN|ADD|COPY|CMD|ENTRYPOINT|ENV|LABEL|WORKDIR|USER|EXPOSE|VOLUME|"
                           r"HEALTHCHECK|ARG|SHELL|STOPSIGNAL|ONBUILD|MAINTAINER) )")
+# Image builders other than docker build that write their own tool's name as an entry's CreatedBy (ko, bazel's
+# rules_docker/rules_oci, jib, apko, buildpacks); others (distroless, nix) leave it empty.
+_BUILDER = re.compile(r"^(ko|bazel|rules_oci|rules_docker|jib(-maven-plugin|-gradle-plugin|-core|-cli)?|apko|melange|"
+                      r"pack|buildpacks?|lifecycle|kaniko|buildah|nix)\b", re.I)
 # The legacy builder records a downloaded ADD source by its hash alone (a local one as file:HASH or dir:HASH).
 _ADD_DOWNLOADED = re.compile(r"#\(nop\)\s+ADD ([0-9a-f]{64}) in (\S+)")
 _ADD_URL = re.compile(r"^ADD (?:--\S+ )*([a-z][a-z0-9+.-]*://\S+)")
@@ -242,11 +246,19 @@ def run_command(created_by):
 
 def is_commit(entry):
     """Whether a history entry (not the oldest, the base's root file system) is a docker commit: its CreatedBy is
-    the committed container's command, not an instruction, or it bears a docker commit -m message."""
+    the committed container's command (not empty, not an instruction, not another builder's name), or it bears a
+    docker commit -m message. An empty CreatedBy (distroless, ko, apko, nix images) is no commit."""
     created_by, comment = entry.get("CreatedBy") or "", entry.get("Comment") or ""
+    if not created_by.strip() or _BUILDER.match(created_by):
+        return False
     if not _INSTRUCTION.match(created_by):
         return True
     return "#(nop)" not in created_by and comment != "" and not comment.startswith("buildkit.")
+
+
+def _clip(text, length=60):
+    """The first characters of a history entry's text only: a command typed into a RUN may hold a secret."""
+    return text if len(text) <= length else text[:length] + "..."
 
 
 def _layers(image, opts):
@@ -267,7 +279,7 @@ def _history(image, opts):
     if commits:
         yield _row("image_docker_commit", None, "medium", image_subject(image),
                    "%d layer(s) made by docker commit, not a Dockerfile (%s)" % (
-                       len(commits), "; ".join(repr(e.get("CreatedBy") or e.get("Comment")) for e in commits)),
+                       len(commits), "; ".join(repr(_clip(e.get("CreatedBy") or e.get("Comment"))) for e in commits)),
                    "docker commit is for forensics: build the image from a Dockerfile")
     for e in history:
         created_by = e.get("CreatedBy") or ""

@@ -70,7 +70,7 @@ def test_container_fields_the_checks_read(engine):
     assert writer["ImageID"] == engine.answers["inspect_container"][writer["Id"]]["Image"]
     assert writer["Created"] == engine.answers["inspect_container"][writer["Id"]]["Created"]
     assert set(writer) == {"Id", "Name", "Image", "ImageID", "Created", "SizeRw", "State", "HostConfig", "Mounts"}
-    assert set(writer["HostConfig"]) == set(docker_audit_info._HOST_CONFIG)
+    assert set(writer["HostConfig"]) == set(docker_audit_info._HOST_CONFIG) | {"LogConfig"}
 
 
 def test_no_environment_command_or_labels_are_returned(engine):
@@ -195,6 +195,14 @@ def test_connection_lost_midway_fails_with_the_cause(engine):
     ("ENV PATH /usr/bin", "ENV PATH=<redacted>"),
     ("RUN /bin/sh -c echo ENV X=1 # buildkit", "RUN /bin/sh -c echo ENV X=1 # buildkit"),
     ("/bin/sh -c #(nop)  CMD [\"sleep\"]", "/bin/sh -c #(nop)  CMD [\"sleep\"]"),
+    # Synthetic: BuildKit's build-argument prefix after RUN, and ARG defaults (BuildKit's and the legacy builder's).
+    ("RUN |1 TOKEN=secret /bin/sh -c echo hi # buildkit", "RUN |1 TOKEN=<redacted> /bin/sh -c echo hi # buildkit"),
+    ("RUN |2 A=x B=y /bin/sh -c make # buildkit", "RUN |2 A=<redacted> B=<redacted> /bin/sh -c make # buildkit"),
+    ("ARG TOKEN=secret", "ARG TOKEN=<redacted>"),
+    ("ARG TOKEN", "ARG TOKEN"),
+    ("ARG A=1 B", "ARG A=<redacted> B"),
+    ("/bin/sh -c #(nop)  ARG TOKEN=secret", "/bin/sh -c #(nop)  ARG TOKEN=<redacted>"),
+    ("RUN /bin/sh -c echo ARG X=1 # buildkit", "RUN /bin/sh -c echo ARG X=1 # buildkit"),
     ("", ""),
     (None, ""),
 ])
@@ -209,3 +217,61 @@ def test_history_values_are_redacted_in_the_result(engine):
     engine.answers = answers
     images = by_tag(run_main(docker_audit_info.main, {})[1])
     assert images["audit-rec-good:1"]["History"][0]["CreatedBy"] == "|1 TOKEN=<redacted> /bin/sh -c make"
+
+
+def test_log_config_keeps_only_type_and_rotation(engine):
+    # Synthetic: log options holding secrets (splunk, logentries, loki) on a recorded container's inspect data.
+    answers = copy.deepcopy(engine.answers)
+    cid = [c["Id"] for c in answers["containers"] if "/audit-rec-limited" in c["Names"]][0]
+    answers["inspect_container"][cid]["HostConfig"]["LogConfig"]["Config"].update({
+        "splunk-token": "tok-secret", "logentries-token": "le-secret",
+        "loki-url": "https://user:pass@loki.example/loki/api/v1/push"})
+    engine.answers = answers
+    result = run_main(docker_audit_info.main, {})[1]
+    assert by_name(result)["audit-rec-limited"]["HostConfig"]["LogConfig"] == \
+        {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "3"}}
+    assert by_name(result)["audit-rec-writer"]["HostConfig"]["LogConfig"] == {"Type": "json-file", "Config": {}}
+    assert "secret" not in json.dumps(result) and "user:pass" not in json.dumps(result)
+
+
+def test_buildkit_build_args_and_arg_defaults_are_redacted_in_the_result(engine):
+    # Synthetic: BuildKit history entries on a recorded image.
+    answers = copy.deepcopy(engine.answers)
+    iid = [i["Id"] for i in answers["images"] if "audit-rec-good:1" in i["RepoTags"]][0]
+    answers["history"][iid][0]["CreatedBy"] = "RUN |1 TOKEN=secret /bin/sh -c echo hi # buildkit"
+    answers["history"][iid][1]["CreatedBy"] = "ARG TOKEN=secret"
+    engine.answers = answers
+    history = by_tag(run_main(docker_audit_info.main, {})[1])["audit-rec-good:1"]["History"]
+    assert history[0]["CreatedBy"] == "RUN |1 TOKEN=<redacted> /bin/sh -c echo hi # buildkit"
+    assert history[1]["CreatedBy"] == "ARG TOKEN=<redacted>"
+
+
+def test_objects_removed_midway_are_skipped_and_counted(engine):
+    # Synthetic: the engine's 404 for a container and an image removed after the list (docker.errors.NotFound).
+    answers = copy.deepcopy(engine.answers)
+    gone_c = [c["Id"] for c in answers["containers"] if "/audit-rec-writer" in c["Names"]][0]
+    gone_i = [i["Id"] for i in answers["images"] if "audit-rec-good:1" in i["RepoTags"]][0]
+    del answers["inspect_container"][gone_c]
+    del answers["history"][gone_i]
+    engine.answers = answers
+    inspect, history = FakeAPI.inspect_container, FakeAPI.history
+
+    def missing(method):
+        def call(self, oid):
+            try:
+                return method(self, oid)
+            except KeyError:
+                raise docker_audit_info.docker.errors.NotFound("404 Client Error: Not Found (%s)" % oid)
+        return call
+
+    FakeAPI.inspect_container, FakeAPI.history = missing(inspect), missing(history)
+    try:
+        kind, result = run_main(docker_audit_info.main, {})
+        containers_only = run_main(docker_audit_info.main, {"gather": ["containers"]})[1]
+    finally:
+        FakeAPI.inspect_container, FakeAPI.history = inspect, history
+    assert kind == "Exit"
+    assert result["skipped"] == {"containers": 1, "images": 1}
+    assert sorted(by_name(result)) == ["audit-rec-limited", "audit-rec-privileged"]
+    assert "audit-rec-good:1" not in by_tag(result) and len(result["images"]) == 5
+    assert containers_only["skipped"] == {"containers": 1, "images": 0}

@@ -335,8 +335,15 @@ def test_commit_rows(result):
 @pytest.mark.parametrize("created_by, comment, commit", [
     ("sh -c echo patched > /etc/hotfix.conf", "", True),  # recorded: docker commit
     ("sh -c echo patched > /etc/hotfix.conf", "forensics snapshot", True),  # recorded: docker commit -m
-    ("", "", True),
     ("nginx -g daemon off;", "", True),
+    # Synthetic: other builders' history (ko, bazel's rules_docker/rules_oci, jib, apko, distroless): no commit.
+    ("", "", False),
+    ("", "go build output, at /ko-app/app", False),
+    ("ko build ko://example.com/app", "kodata contents, at $KO_DATA_PATH", False),
+    ("bazel build //app:image", "", False),
+    ("jib-maven-plugin:3.4.0", "dependencies", False),
+    ("jib-gradle-plugin:3.4.0", "classes", False),
+    ("apko", "This is an apko single-layer image", False),
     ("/bin/sh -c echo step 1 > /tmp/step-1", "", False),  # recorded: legacy RUN
     ("/bin/sh -c #(nop)  CMD [\"sleep\" \"infinity\"]", "", False),  # recorded: legacy metadata
     ("/bin/sh -c #(nop)  LABEL a=b", "some note", False),
@@ -350,6 +357,14 @@ def test_commit_rows(result):
 ])
 def test_is_commit(created_by, comment, commit):
     assert ae.is_commit(dict(CreatedBy=created_by, Comment=comment)) is commit
+
+
+def test_commit_detail_is_clipped(result):
+    # Synthetic: a committed container's command holding a secret past its 60th character.
+    command = "sh -c curl -H 'Authorization: Bearer 0123456789' https://example/ -o /x && TOKEN=s3cr3t-value run"
+    rows = ae.image_findings(history_image(result, (command, "")))
+    detail = [r for r in rows if r["check"] == "image_docker_commit"][0]["detail"]
+    assert command[:60] in detail and "s3cr3t-value" not in detail and command not in detail
 
 
 def test_oldest_entry_is_the_base_not_a_commit(result):
