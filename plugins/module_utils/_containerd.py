@@ -53,8 +53,9 @@ LAYOUTS = {
             mirrors=(V3_IMAGES + ("registry", "mirrors"))),
 }
 
-_REGISTRY = re.compile(r"^(_default|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?)$")
-_MIRROR = re.compile(r"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+# Used with fullmatch: re.match with $ also accepts a trailing newline ("docker.io\n" would become a directory).
+_REGISTRY = re.compile(r"_default|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
+_MIRROR = re.compile(r"https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
 MANAGED = "# Managed by dockerops.host (containerd_config): registry mirrors for %s"
 
 
@@ -123,13 +124,13 @@ def _get(data, table):
 def check_mirrors(mirrors, varname="registry_mirrors"):
     """{registry: [mirror URL, ...]} checked: host[:port] (or _default) to http(s)://host[:port][/path] only."""
     for registry, urls in sorted(mirrors.items()):
-        if not isinstance(registry, str) or not _REGISTRY.match(registry):
+        if not isinstance(registry, str) or not _REGISTRY.fullmatch(registry):
             raise ContainerdError("%s: %s is not a registry name (host[:port], or _default)" % (varname,
                                                                                                 json.dumps(registry)))
         if not isinstance(urls, list) or not urls:
             raise ContainerdError("%s[%s]: give a non-empty list of mirror URLs" % (varname, registry))
         for url in urls:
-            if not isinstance(url, str) or not _MIRROR.match(url):
+            if not isinstance(url, str) or not _MIRROR.fullmatch(url):
                 raise ContainerdError(
                     "%s[%s]: %s is not a mirror URL (http(s)://host[:port][/path], no user:password@, query or "
                     "fragment)" % (varname, registry, json.dumps(url) if isinstance(url, str) else repr(url)))
@@ -155,6 +156,27 @@ def hosts_toml(registry, urls):
     return "\n".join(lines) + "\n"
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(s):
+    """A TOML basic string: backslash, quote and the control characters (0x00-0x1f, 0x7f) escaped, any other
+    character as is (json.dumps would leave DEL raw and write a non-BMP character as a surrogate pair, both invalid
+    TOML)."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif o < 0x20 or o == 0x7f:
+            out.append("\\u%04x" % o)
+        elif 0xd800 <= o <= 0xdfff:
+            raise ContainerdError("cannot write %r as TOML: it holds a lone surrogate, not a character" % (s,))
+        else:
+            out.append(ch)
+    return '"%s"' % "".join(out)
+
+
 def value(v):
     """A TOML literal for the values this module writes: bool, int, str, list of str."""
     if isinstance(v, bool):
@@ -162,10 +184,45 @@ def value(v):
     if isinstance(v, int):
         return str(v)
     if isinstance(v, str):
-        return json.dumps(v)  # a TOML basic string: JSON's escapes are TOML's for these characters
+        return toml_string(v)
     if isinstance(v, list):
         return "[%s]" % ", ".join(value(x) for x in v)
     raise ContainerdError("cannot write %r as TOML" % (v,))
+
+
+# The diff, without credentials ---------------------------------------------------------------------------------
+
+# A key that may hold a credential (registry.configs."<r>".auth: username, password, auth, identitytoken, ...).
+_SECRET = re.compile(r"(?i)password|auth|token|secret|username")
+_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_ASSIGN = re.compile(r"""(%s(?:[ \t]*\.[ \t]*%s)*)([ \t]*=[ \t]*)"""
+                     r"""("{3}(?:.*?"{3}|.*)|'{3}(?:.*?'{3}|.*)|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'"""
+                     r"""|\{[^}\n]*\}?|\[[^\]\n]*\]?|[^\s,}\]#]+)""" % (_KEY, _KEY))
+
+
+def redact(text):
+    """text with the value of each credential-like key (see _SECRET) replaced by "<redacted>", line by line, also
+    inside inline tables; the further lines of a multi-line string value are left out."""
+    out, closing = [], None
+    for line in text.splitlines(True):
+        if closing:
+            if closing in line:
+                closing = None
+            continue
+
+        def hide(m):
+            nonlocal closing
+            if not _SECRET.search(m.group(1)):  # an inline table or array may hold such keys
+                inner = m.group(3)
+                return m.group(1) + m.group(2) + (_ASSIGN.sub(hide, inner) if inner[:1] in "{[" else inner)
+            quotes = m.group(3)[:3]
+            if quotes in ('"""', "'''") and (len(m.group(3)) < 6 or not m.group(3).endswith(quotes)):
+                closing = quotes  # the value goes on over the next lines
+            return m.group(1) + m.group(2) + '"<redacted>"'
+        out.append(_ASSIGN.sub(hide, line))
+        if closing and not out[-1].endswith("\n") and line.endswith("\n"):
+            out[-1] += "\n"
+    return "".join(out)
 
 
 # Minimal text edits ---------------------------------------------------------------------------------------------

@@ -63,7 +63,10 @@ attributes:
     description: Computes the new files and whether containerd restarts, and changes nothing.
   diff_mode:
     support: full
-    description: The diff is config.toml before and after, and each hosts.toml that changes.
+    description:
+      - The diff is config.toml before and after, and each hosts.toml that changes.
+      - The values of keys that may hold credentials (any key whose name contains C(password), C(auth), C(token),
+        C(secret) or C(username), such as a registry's C(auth) table) are shown as C("<redacted>") in both texts.
 notes:
   - Needs Python 3.11 (C(tomllib)) or the C(tomli) package on the host to read the file.
 """
@@ -116,6 +119,7 @@ messages:
 """
 
 import os
+import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -200,11 +204,21 @@ def read(path):
         return f.read()
 
 
+def mode_of(path):
+    """path's permission bits, to keep them when it is rewritten (a 0600 config.toml may hold registry
+    credentials); 0644 for a new file."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except (IOError, OSError):
+        return 0o644
+
+
 class Transaction(object):
     def __init__(self, module, containerd):
         self.module = module
         self.c = containerd
         self.result = dict(changed=False, action="none", changed_keys=[], hosts_files=[], messages=[])
+        self.modes = {}
 
     def fail(self, msg, **extra):
         self.result.update(extra)
@@ -238,7 +252,7 @@ class Transaction(object):
                 if os.path.exists(path):
                     os.unlink(path)
             else:
-                _files.write_atomic(self.module, path, before)
+                _files.write_atomic(self.module, path, before, mode=self.modes.get(path, 0o644))
 
     def run(self):
         module, p = self.module, self.module.params
@@ -258,9 +272,13 @@ class Transaction(object):
         self.result["version"] = "%d.%d" % (major, minor)
         before = read(p["path"])
         try:
-            planned = _containerd.plan((before or b"").decode("utf-8"), major, p["path"], p["systemd_cgroup"],
-                                       p["sandbox_image"], p["certs_dir"])
-        except (_containerd.ContainerdError, UnicodeDecodeError) as e:
+            text = (before or b"").decode("utf-8")
+        except UnicodeDecodeError as e:
+            self.fail("%s is not valid UTF-8 (%s): fix it first. Nothing was changed." % (p["path"], e))
+        try:
+            planned = _containerd.plan(text, major, p["path"], p["systemd_cgroup"], p["sandbox_image"],
+                                       p["certs_dir"])
+        except _containerd.ContainerdError as e:
             self.fail(str(e))
         after = planned["text"].encode("utf-8")
         self.result.update(config_version=planned["version"], changed_keys=planned["changes"])
@@ -281,8 +299,9 @@ class Transaction(object):
                 restart = True
                 self.result["messages"].append("restart: containerd started before %s was last written" % p["path"])
         if module._diff and files:
-            diffs = [dict(before_header=path, after_header=path, before=(b or b"").decode("utf-8", "replace"),
-                          after=(a or b"").decode("utf-8")) for path, b, a in files]
+            diffs = [dict(before_header=path, after_header=path,
+                          before=_containerd.redact((b or b"").decode("utf-8", "replace")),
+                          after=_containerd.redact((a or b"").decode("utf-8"))) for path, b, a in files]
             self.result["diff"] = diffs if len(diffs) > 1 else diffs[0]
         if not files and not restart:
             return self.result
@@ -293,11 +312,12 @@ class Transaction(object):
 
         if after != before and before is not None:
             self.result["backup_file"] = module.backup_local(p["path"])
+        self.modes = dict((path, mode_of(path)) for path, _b, _a in files)
         for path, _b, a in files:
             if a is None:
                 os.unlink(path)
             else:
-                _files.write_atomic(module, path, a)
+                _files.write_atomic(module, path, a, mode=self.modes[path])
         if not restart:
             return self.result
         rc, _out, err = self.c.systemd("restart", "containerd.service")

@@ -216,6 +216,36 @@ def test_mirrors_checked():
         assert words in str(e.value) and str(e.value).startswith("k8s_node_containerd_registry_mirrors")
 
 
+def test_a_trailing_newline_is_no_registry_and_no_mirror():
+    with pytest.raises(c.ContainerdError, match=r'^registry_mirrors: "docker.io\\n" is not a registry name'):
+        c.check_mirrors({"docker.io\n": ["https://m.example.com"]})
+    with pytest.raises(c.ContainerdError, match=r'^registry_mirrors\[docker.io\]: "https://m.example.com\\n" is not'):
+        c.check_mirrors({"docker.io": ["https://m.example.com\n"]})
+
+
+@pytest.mark.parametrize("s", ["\x7f", "\U0001F600", "caf\u00e9 \U0001F600\x7f", "".join(map(chr, range(0x20))),
+                               'a"b\\c', "\ud7ff\ue000\uffff"])
+def test_strings_round_trip_through_toml(s):
+    text = "k = %s\n" % c.value(s)
+    assert tomllib.loads(text) == {"k": s}
+    assert "\\ud83d" not in text and "\x7f" not in text
+
+
+def test_a_lone_surrogate_is_refused():
+    with pytest.raises(c.ContainerdError, match="lone surrogate"):
+        c.value("a\ud83d")
+
+
+def test_redact():
+    text = ('[plugins."io.containerd.grpc.v1.cri".registry.configs."r.io".auth]\n'
+            '  username = "bob"\n  Password = \'p\'  # c\n  identitytoken = """a\nb\nc"""\n  sandbox_image = "x"\n'
+            'configs."q".auth = { username = "u", password = "p" }\n"r.io" = { registry_token = "t", n = 1 }\n')
+    assert c.redact(text) == (
+        '[plugins."io.containerd.grpc.v1.cri".registry.configs."r.io".auth]\n'
+        '  username = "<redacted>"\n  Password = "<redacted>"  # c\n  identitytoken = "<redacted>"\n'
+        '  sandbox_image = "x"\nconfigs."q".auth = "<redacted>"\n"r.io" = { registry_token = "<redacted>", n = 1 }\n')
+
+
 def test_values():
     assert c.value(True) == "true" and c.value(False) == "false" and c.value(3) == "3"
     assert c.value('a"b') == '"a\\"b"' and c.value(["a", "b"]) == '["a", "b"]' and c.value([]) == "[]"

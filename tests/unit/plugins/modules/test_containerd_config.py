@@ -235,3 +235,42 @@ def test_a_new_mirror_alone_does_not_restart(module, tmp_path):
     assert kind == "Exit" and res["changed"] is True and res["action"] == "none" and host.restarts() == []
     assert (tmp_path / "certs.d" / "docker.io" / "hosts.toml").read_text() == rec("2.1.9", "hosts-docker.io.toml")
 
+
+
+AUTH = ('version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry.configs."r.example.com".auth]\n'
+        '  username = "bob"\n  password = "hunter2"\n  auth = "Ym9iOmh1bnRlcjI="\n  identitytoken = "tok-123"\n')
+
+
+def test_a_0600_file_stays_0600_when_written_and_when_put_back(module, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(AUTH)
+    path.chmod(0o600)
+    kind, res = module(Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"]), {})
+    assert kind == "Exit" and res["action"] == "restarted" and path.read_text() != AUTH
+    assert oct(path.stat().st_mode & 0o7777) == "0o600"
+    path.write_text(AUTH)
+    kind, res = module(Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1), {})
+    assert kind == "Fail" and res["action"] == "rolled_back" and path.read_text() == AUTH
+    assert oct(path.stat().st_mode & 0o7777) == "0o600"
+
+
+def test_a_new_file_is_0644(module, tmp_path):
+    kind, res = module(Host("2.1.9", ["ctr-plugins-stopped", "ctr-plugins-converged"]), {})
+    assert kind == "Exit" and oct((tmp_path / "config.toml").stat().st_mode & 0o7777) == "0o644"
+
+
+def test_diff_hides_registry_credentials(module):
+    kind, res = module(Host("1.6.20", ["ctr-plugins-cri-disabled"]), {}, check=True, diff=True, config=AUTH)
+    assert kind == "Exit" and res["changed"] is True
+    for text in (res["diff"]["before"], res["diff"]["after"]):
+        assert "bob" not in text and "hunter2" not in text and "Ym9i" not in text and "tok-123" not in text
+        for key in ("username", "password", "auth", "identitytoken"):
+            assert '  %s = "<redacted>"\n' % key in text
+    assert "SystemdCgroup = true" in res["diff"]["after"]
+
+
+def test_a_file_not_in_utf8_is_named(module, tmp_path):
+    (tmp_path / "config.toml").write_bytes(b'version = 2\n# caf\xe9\n')
+    kind, res = module(Host("1.6.20", ["ctr-plugins-converged"]), {})
+    assert kind == "Fail" and res["msg"].startswith("%s is not valid UTF-8 (" % (tmp_path / "config.toml"))
+    assert "Nothing was changed" in res["msg"]
