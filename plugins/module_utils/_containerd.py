@@ -82,7 +82,8 @@ def parse_version(out):
 
 
 def cri_status(out):
-    """The STATUS of the io.containerd.grpc.v1 cri row of `ctr plugins ls`, None when there is no such row."""
+    """The STATUS of the io.containerd.grpc.v1 cri row of `ctr plugins ls`, None when there is no such row. The one
+    reader of that row: containerd_config and k8s_node_facts (module_utils._k8s_node) both use it."""
     for line in (out or "").splitlines():
         fields = line.split()
         if len(fields) >= 4 and tuple(fields[:2]) == CRI_ROW:
@@ -113,7 +114,8 @@ def dotted(table, key):
     return ".".join(table + (key,))
 
 
-def _get(data, table):
+def lookup(data, table):
+    """data[table[0]][table[1]]..., None where a part is missing or not a table (k8s_node_facts reads with it too)."""
     for part in table:
         if not isinstance(data, dict):
             return None
@@ -358,7 +360,7 @@ def plan(text, major, path, systemd_cgroup=True, sandbox_image="", config_path="
     def change(table, key, new):
         """Record and make one change; raise naming the key when the edited text does not say what was meant."""
         nonlocal lines
-        old = _get(data, table + (key,))
+        old = lookup(data, table + (key,))
         if old == new:
             return
         changes.append("%s: %s -> %s" % (dotted(table, key), "unset" if old is None else json.dumps(old),
@@ -369,7 +371,7 @@ def plan(text, major, path, systemd_cgroup=True, sandbox_image="", config_path="
             got = tomllib.loads("\n".join(lines) + "\n")
         except tomllib.TOMLDecodeError:
             got = None
-        if got is None or _get(got, table + (key,)) != new:
+        if got is None or lookup(got, table + (key,)) != new:
             raise ContainerdError(
                 "cannot merge %s into %s safely: the file defines that table in a way this module does not edit "
                 "(an inline table or dotted keys). Set it by hand to %s, or write the table as a [section] header. "
@@ -380,14 +382,14 @@ def plan(text, major, path, systemd_cgroup=True, sandbox_image="", config_path="
     disabled = data.get("disabled_plugins")
     if isinstance(disabled, list) and any(d in CRI_IDS for d in disabled):
         change((), "disabled_plugins", [d for d in disabled if d not in CRI_IDS])
-    mirrors = _get(data, layout["mirrors"])
+    mirrors = lookup(data, layout["mirrors"])
     if mirrors:
         raise ContainerdError(
             "%s sets %s, which containerd refuses next to config_path (the hosts.toml directory this module "
             "manages): move those mirrors to k8s_node_containerd_registry_mirrors (hosts.toml) and remove the table. "
             "Nothing was changed." % (path, dotted(layout["mirrors"][:-1], layout["mirrors"][-1])))
     table, key = layout["config_path"]
-    current = _get(data, table + (key,))
+    current = lookup(data, table + (key,))
     if current and config_path not in str(current).split(":"):
         raise ContainerdError(
             "%s sets %s = %s, which does not include %s (where the registry mirrors' hosts.toml files go): add it "
@@ -396,7 +398,7 @@ def plan(text, major, path, systemd_cgroup=True, sandbox_image="", config_path="
     if not current:
         change(table, key, config_path)
     table, key = layout["runtime_type"]
-    if _get(data, table + (key,)) is None:
+    if lookup(data, table + (key,)) is None:
         # Without it, containerd 1.x takes runc's table from the file alone and leaves runtime_type empty.
         change(table, key, RUNC_V2)
     change(*layout["systemd_cgroup"], new=bool(systemd_cgroup))
@@ -409,7 +411,7 @@ def plan(text, major, path, systemd_cgroup=True, sandbox_image="", config_path="
             "Nothing was changed." % (", ".join(c.split(":", 1)[0] for c in changes), path))
     table, key = layout["runtime_type"]
     return dict(text=new_text, changes=changes, version=version, layout=layout,
-                runtime_type=_get(wanted, table + (key,)))
+                runtime_type=lookup(wanted, table + (key,)))
 
 
 def check_dump(dump, major, systemd_cgroup=True, sandbox_image="", config_path="/etc/containerd/certs.d",
@@ -423,11 +425,11 @@ def check_dump(dump, major, systemd_cgroup=True, sandbox_image="", config_path="
         wanted.append((layout["sandbox_image"], sandbox_image))
     problems = []
     for (table, key), want in wanted:
-        got = _get(data, table + (key,))
+        got = lookup(data, table + (key,))
         if got != want:
             problems.append("%s is %s, not %s" % (dotted(table, key), json.dumps(got), json.dumps(want)))
     table, key = layout["config_path"]
-    got = _get(data, table + (key,))
+    got = lookup(data, table + (key,))
     if config_path not in str(got or "").split(":"):
         problems.append("%s is %s, without %s" % (dotted(table, key), json.dumps(got), config_path))
     disabled = [d for d in data.get("disabled_plugins") or [] if d in CRI_IDS]

@@ -21,7 +21,7 @@ import re
 import socket
 import stat
 
-from ansible_collections.dockerops.host.plugins.module_utils import sysctl
+from ansible_collections.dockerops.host.plugins.module_utils import _containerd, sysctl
 from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import TIMED_OUT, one_line
 
 try:
@@ -49,8 +49,6 @@ CONTAINERD_CONFIG = "/etc/containerd/config.toml"
 # Where the CRI plugin's runc options live, by config version (1: containerd 1.x's old layout, 2: 1.x, 3: 2.x).
 CRI_PLUGIN = {1: "cri", 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime"}
 TCP_LISTEN = "0A"
-# The CRI plugin's row in `ctr plugins ls` (TYPE, ID), in containerd 1.x and 2.x.
-CRI_ROW = ("io.containerd.grpc.v1", "cri")
 # RFC 1123 subdomain, which a node name must be (the kubelet lowercases the hostname).
 NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -209,6 +207,17 @@ def check_cgroup_version(sys="/sys"):
     return entry("cgroup_version", OK, "cgroup v2 (%s: %s)" % (path, " ".join(detail)), version=2)
 
 
+def cgroup_v1_refusal(check, allow_variable="fail_on_cgroup_v1: false"):
+    """The refusal message when the cgroup_version check found cgroup v1, else None (v2, or unknown: nothing to
+    refuse on what the host cannot tell)."""
+    if check.get("version") != 1:
+        return None
+    return ("The host runs on cgroup v1 (%s). The kubelet 1.31 and later deprecate cgroup v1 and 1.35 and later "
+            "refuse to start on it unless failCgroupV1 is false. Nothing was changed. Boot the host on cgroup v2 "
+            "(systemd.unified_cgroup_hierarchy=1 on the kernel command line), or set %s to accept v1."
+            % (check["cause"], allow_variable))
+
+
 # containerd's configuration -----------------------------------------------------------------------------------------
 
 def _split_key(text):
@@ -306,21 +315,14 @@ def read_containerd_config(root=""):
     return parse_toml_tolerant(text), None
 
 
-def _get(data, *keys):
-    for k in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(k)
-    return data
-
-
 def containerd_systemd_cgroup(config):
     """(SystemdCgroup value or None when not set, 'runtime name', 'where it was looked for')."""
     version = config.get("version", 1)
     plugin = CRI_PLUGIN.get(version, CRI_PLUGIN[2])
-    runtime = _get(config, "plugins", plugin, "containerd", "default_runtime_name") or "runc"
+    runtime = _containerd.lookup(config, ("plugins", plugin, "containerd", "default_runtime_name")) or "runc"
     where = 'plugins."%s".containerd.runtimes.%s.options' % (plugin, runtime)
-    value = _get(config, "plugins", plugin, "containerd", "runtimes", runtime, "options", "SystemdCgroup")
+    value = _containerd.lookup(config, ("plugins", plugin, "containerd", "runtimes", runtime, "options",
+                                        "SystemdCgroup"))
     return value, runtime, where
 
 
@@ -367,15 +369,6 @@ def parse_ctr_version(out):
     return m.group(1) if m else None
 
 
-def cri_plugin_status(out):
-    """The STATUS of the io.containerd.grpc.v1 cri row of `ctr plugins ls`, None when there is no such row."""
-    for line in (out or "").splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and tuple(fields[:2]) == CRI_ROW:
-            return fields[-1]
-    return None
-
-
 NO_ACCESS = ("permission denied on %s: cannot ask the runtime without access to its socket (root's); run the module "
              "with become")
 
@@ -414,7 +407,7 @@ def check_cri(module, socket_uri, root="", config=None):
     if rc != 0:
         return entry(name, UNKNOWN, "containerd %s answers on %s, but ctr plugins ls failed: %s" % (
             version, path, one_line(err) or "exit status %d" % rc), version=version)
-    status = cri_plugin_status(out)
+    status = _containerd.cri_status(out)
     if status == "ok":
         return entry(name, OK, "containerd %s answers on %s and its CRI plugin (io.containerd.grpc.v1.cri) is ok"
                      % (version, path), version=version)

@@ -10,12 +10,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import re
 
 # What swap_off writes before an fstab line it disables, so that a person (or a later run) can tell its lines from
 # lines commented by hand.
 FSTAB_MARK = "#dockerops.host.swap_off# "
 _OCTAL = re.compile(r"\\([0-7]{3})")
+# zram swap comes back at boot without an fstab line: systemd's zram-generator (Debian's systemd-zram-generator
+# installs it under /lib, others under /usr/lib) makes a zram device and its swap unit at each boot, from
+# zram-generator.conf; zram-tools' zramswap.service and Ubuntu's zram-config.service set one up themselves.
+ZRAM_GENERATORS = ("/usr/lib/systemd/system-generators/zram-generator", "/lib/systemd/system-generators/zram-generator")
+# A generator of the same name in /etc/systemd/system-generators overrides the packaged one; one linked to
+# /dev/null is never run (systemd.generator(7)): the generator's mask.
+ZRAM_GENERATOR_MASK = "/etc/systemd/system-generators/zram-generator"
+ZRAM_SERVICES = ("zramswap.service", "zram-config.service")
 # How much of MemTotal must stay available once the swap in use is back in memory.
 RESERVE_PERCENT = 10
 
@@ -90,3 +99,29 @@ def swap_units(text):
 def units_to_mask(units):
     """The swap units not masked yet, in systemctl's order."""
     return [unit for unit, load in units if load != "masked"]
+
+
+def zram_generator_to_mask(root=""):
+    """ZRAM_GENERATOR_MASK when zram-generator is installed and nothing is at the mask's path yet, else None. A file
+    already there (masked, or the administrator's own generator of that name) is left alone."""
+    if os.path.lexists(root + ZRAM_GENERATOR_MASK):
+        return None
+    if any(os.path.exists(root + path) for path in ZRAM_GENERATORS):
+        return ZRAM_GENERATOR_MASK
+    return None
+
+
+def unit_files(text):
+    """(unit, state) of each line of `systemctl list-unit-files --no-legend --plain --no-pager -- UNIT...` (UNIT
+    FILE, STATE, PRESET). systemctl prints nothing and exits 1 when none of the units exists."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            out.append((fields[0], fields[1]))
+    return out
+
+
+def zram_services_to_mask(text):
+    """The zram services (ZRAM_SERVICES) systemctl list-unit-files lists and that are not masked yet."""
+    return [unit for unit, state in unit_files(text) if unit in ZRAM_SERVICES and state != "masked"]

@@ -110,6 +110,12 @@ options:
       - Unset, only when O(cri_socket) contains C(cri-dockerd), that is when the kubelet runs containers through
         Docker; C(true) asks anyway, C(false) never.
     type: bool
+  fail_on_cgroup_v1:
+    description:
+      - Fail when the host runs on cgroup v1, naming it, whatever O(fail_on_problem) says. The
+        C(dockerops.host.k8s_node) role sets it unless its C(k8s_node_allow_cgroup_v1) is true.
+    type: bool
+    default: false
   fail_on_problem:
     description:
       - Fail, naming each check with the status C(problem) and its cause. Checks that are C(warning) or C(unknown)
@@ -265,6 +271,7 @@ def main():
                                    default=["conntrack", "iptables", "ip", "mount", "nsenter", "socat"]),
             modules=dict(type="list", elements="str", default=["overlay", "br_netfilter"]),
             docker=dict(type="bool"),
+            fail_on_cgroup_v1=dict(type="bool", default=False),
             fail_on_problem=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -276,10 +283,15 @@ def main():
     problems = ["%s: %s" % (c["name"], c["cause"]) for c in checks if c["status"] == _k8s_node.PROBLEM]
     warnings = ["%s: %s" % (c["name"], c["cause"]) for c in checks if c["status"] == _k8s_node.WARNING]
     unknown = ["%s: %s" % (c["name"], c["cause"]) for c in checks if c["status"] == _k8s_node.UNKNOWN]
-    version = [c for c in checks if c["name"] == "cgroup_version"][0]["version"]
+    cgroup = [c for c in checks if c["name"] == "cgroup_version"][0]
+    version = cgroup["version"]
     out = dict(changed=False, checks=checks, problems=problems, advisories=warnings, unknown=unknown,
                ready=not problems,
                cgroup_version=version)
+    refusal = _k8s_node.cgroup_v1_refusal(
+        cgroup, "fail_on_cgroup_v1: false (for the k8s_node role: k8s_node_allow_cgroup_v1: true)")
+    if p["fail_on_cgroup_v1"] and refusal:
+        module.fail_json(msg=refusal, **out)
     if p["fail_on_problem"] and problems:
         module.fail_json(msg="The host is not ready for the kubelet: " + "; ".join(problems), **out)
     module.exit_json(**out)

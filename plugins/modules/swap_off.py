@@ -14,8 +14,12 @@ short_description: Turn swap off now and at boot, as the kubelet asks, refusing 
 description:
   - The kubelet does not start with swap on unless it is configured for it (C(failSwapOn), Kubernetes' NodeSwap).
     This module turns every active swap area off (C(swapoff)), comments out the swap lines of O(fstab) (with a
-    backup) and masks the host's swap units (C(systemctl mask)), so that no swap comes back at boot, zram swap from
-    a generator included.
+    backup) and masks the host's swap units (C(systemctl mask)), so that no swap comes back at boot.
+  - zram swap is set up at boot without an fstab line, so with O(mask_units) the zram generators are masked too.
+    Systemd's C(zram-generator) (in C(/usr/lib/systemd/system-generators) or C(/lib/systemd/system-generators)) is
+    masked by a link from C(/etc/systemd/system-generators/zram-generator) to C(/dev/null), which systemd then runs
+    instead (a file already there is left alone). zram-tools' C(zramswap.service) and zram-config's
+    C(zram-config.service), where C(systemctl list-unit-files) lists them, are masked with C(systemctl mask).
   - Before anything is changed, the swap in use (C(/proc/swaps)) must fit in C(MemAvailable) with 10 % of
     C(MemTotal) left over (C(/proc/meminfo)). C(swapoff) moves every swapped page back into memory; where they do
     not fit, the kernel's OOM killer stops processes, containers included. The module then refuses, naming both
@@ -35,8 +39,8 @@ options:
     type: bool
     default: true
   mask_units:
-    description: Mask every swap unit C(systemctl) lists (as C(systemctl mask UNIT)), so that no generator or unit
-      file brings swap back at boot.
+    description: Mask every swap unit C(systemctl) lists (as C(systemctl mask UNIT)) and the zram generators (see
+      the description), so that no generator or unit file brings swap back at boot.
     type: bool
     default: true
   force:
@@ -105,6 +109,12 @@ masked_units:
   returned: always
   type: list
   elements: str
+masked_generators:
+  description: The generator masks created (in check mode, that would be):
+    C(/etc/systemd/system-generators/zram-generator), or none.
+  returned: always
+  type: list
+  elements: str
 backup_file:
   description: The copy of O(fstab) made before it was changed.
   returned: when O(fstab) changed and O(backup)
@@ -118,6 +128,8 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.dockerops.host.plugins.module_utils import _files, _swap
 
 PROC = "/proc"
+# The root the generator paths are looked up under, a temporary tree in the unit tests.
+ROOT = ""
 # Present when systemd is PID 1 (sd_booted).
 SYSTEMD_RUN = "/run/systemd/system"
 
@@ -155,7 +167,8 @@ def main():
         module.fail_json(
             msg="Swap in use (%d MiB on %s) does not fit in the memory available (%d MiB, keeping %d %% of the "
                 "total): swapoff would have the kernel kill processes, containers included. Nothing was changed. "
-                "Free memory first, or set force: true (for the k8s_node role: k8s_node_swap_force) to accept it."
+                "Free memory first, or set force: true (for the k8s_node role: k8s_node_swap_force: true) to accept "
+                "it."
                 % (used // 1024, ", ".join(a["path"] for a in areas), max(room, 0) // 1024, _swap.RESERVE_PERCENT),
             active=areas)
 
@@ -167,9 +180,18 @@ def main():
     if systemctl and os.path.isdir(SYSTEMD_RUN):
         units = _swap.units_to_mask(_swap.swap_units(run(module, [
             systemctl, "list-units", "--type", "swap", "--all", "--plain", "--no-legend", "--no-pager"])))
+        argv = [systemctl, "list-unit-files", "--no-legend", "--plain", "--no-pager", "--"] + list(_swap.ZRAM_SERVICES)
+        rc, out, err = module.run_command(argv)
+        if rc != 0 and not (rc == 1 and not out.strip() and not err.strip()):  # 1, silent: none is installed
+            module.fail_json(msg="%s failed: %s" % (" ".join(argv), (err or out).strip() or "exit status %d" % rc),
+                             rc=rc, stdout=out, stderr=err, cmd=argv)
+        units += _swap.zram_services_to_mask(out)
+    generator = _swap.zram_generator_to_mask(ROOT) if p["mask_units"] else None
+    generators = [generator] if generator else []
 
-    result = dict(changed=bool(areas or fstab_lines or units), active=areas,
-                  swapped_off=[a["path"] for a in areas], fstab_lines=fstab_lines, masked_units=units)
+    result = dict(changed=bool(areas or fstab_lines or units or generators), active=areas,
+                  swapped_off=[a["path"] for a in areas], fstab_lines=fstab_lines, masked_units=units,
+                  masked_generators=generators)
     if fstab_lines and module._diff:
         result["diff"] = dict(before=fstab_text, after=new_fstab, before_header=p["fstab"], after_header=p["fstab"])
     if module.check_mode:
@@ -184,6 +206,13 @@ def main():
         _files.write_atomic(module, p["fstab"], new_fstab.encode("utf-8"))
     if units:
         run(module, [systemctl, "mask", "--"] + units)
+    for path in generators:
+        try:
+            if not os.path.isdir(ROOT + os.path.dirname(path)):
+                os.makedirs(ROOT + os.path.dirname(path), 0o755)
+            os.symlink("/dev/null", ROOT + path)
+        except (IOError, OSError) as e:
+            module.fail_json(msg="Could not mask %s (a link to /dev/null): %s" % (path, to_native(e)), **result)
     module.exit_json(**result)
 
 

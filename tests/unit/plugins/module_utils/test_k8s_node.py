@@ -5,6 +5,7 @@ import socket
 
 import pytest
 
+from ansible_collections.dockerops.host.plugins.module_utils import _containerd
 from ansible_collections.dockerops.host.plugins.module_utils import _k8s_node as k8s
 
 from k8s_tree import Tree, recorded, recorded_run
@@ -256,6 +257,20 @@ def test_cgroup_v1_is_a_problem(tree):
                                "failCgroupV1 is false")
 
 
+def test_cgroup_v1_refusal_only_on_v1(tree):
+    tree.cgroup_v1()
+    v1 = k8s.check_cgroup_version(tree.sys)
+    msg = k8s.cgroup_v1_refusal(v1)
+    assert msg == ("The host runs on cgroup v1 (%s). The kubelet 1.31 and later deprecate cgroup v1 and 1.35 and "
+                   "later refuse to start on it unless failCgroupV1 is false. Nothing was changed. Boot the host on "
+                   "cgroup v2 (systemd.unified_cgroup_hierarchy=1 on the kernel command line), or set "
+                   "fail_on_cgroup_v1: false to accept v1." % v1["cause"])
+    assert k8s.cgroup_v1_refusal(v1, "X: true").endswith("or set X: true to accept v1.")
+    # Synthetic checks: a v2 problem (a missing controller) and an unknown version are not refused here.
+    assert k8s.cgroup_v1_refusal(dict(name="cgroup_version", status="problem", version=2, cause="x")) is None
+    assert k8s.cgroup_v1_refusal(dict(name="cgroup_version", status="unknown", version=None, cause="x")) is None
+
+
 def test_cgroup_unknown_without_sys_fs_cgroup(tree):
     r = k8s.check_cgroup_version(tree.sys)
     assert r == dict(name="cgroup_version", status="unknown", version=None,
@@ -467,7 +482,7 @@ def test_cri_disabled_plugins_without_cri_gives_no_hint(tree):
 def test_cri_plugin_in_error_is_a_problem(tree, monkeypatch):
     # Synthetic: no recorded CRI plugin failed; CRI_ROW is pointed at the recorded devmapper snapshotter row, whose
     # status is error, so that the parsing of a failed row is tested on a recorded line.
-    monkeypatch.setattr(k8s, "CRI_ROW", ("io.containerd.snapshotter.v1", "devmapper"))
+    monkeypatch.setattr(_containerd, "CRI_ROW", ("io.containerd.snapshotter.v1", "devmapper"))
     tree.unix_socket(SOCK)
     m = FakeModule([recorded_run("lab-container/ctr-version-answering"),
                     recorded_run("lab-container/ctr-plugins-debian-config")])
@@ -591,8 +606,8 @@ def test_cri_without_ctr_is_unknown(tree):
 def test_parse_ctr_version_needs_the_server_section():
     assert k8s.parse_ctr_version(recorded("lab-container/ctr-version-answering.stdout")) == "1.6.20~ds1"
     assert k8s.parse_ctr_version(recorded("lab-container/ctr-version-no-socket.stdout")) is None
-    assert k8s.cri_plugin_status(recorded("lab-container/ctr-plugins-systemdcgroup.stdout")) == "ok"
-    assert k8s.cri_plugin_status(recorded("lab-container/ctr-plugins-cri-disabled.stdout")) is None
+    assert _containerd.cri_status(recorded("lab-container/ctr-plugins-systemdcgroup.stdout")) == "ok"
+    assert _containerd.cri_status(recorded("lab-container/ctr-plugins-cri-disabled.stdout")) is None
 
 
 # binaries -----------------------------------------------------------------------------------------------------------

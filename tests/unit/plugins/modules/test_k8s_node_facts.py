@@ -277,6 +277,30 @@ def test_cgroup_v1_is_reported(host):
     assert res["cgroup_version"] == 1
 
 
+def test_cgroup_v1_refused_with_fail_on_cgroup_v1_naming_the_variables(host):
+    t = Tree()
+    t.cgroup_v1()
+    host.tree(t)
+    kind, res = host.run({"fail_on_cgroup_v1": True})
+    assert kind == "Fail" and res["cgroup_version"] == 1
+    assert res["msg"].startswith("The host runs on cgroup v1 (cgroup v1 (%s/fs/cgroup/cgroup.controllers does not "
+                                 "exist; hierarchies: " % t.sys)
+    assert "Nothing was changed." in res["msg"]
+    assert res["msg"].endswith("or set fail_on_cgroup_v1: false (for the k8s_node role: "
+                               "k8s_node_allow_cgroup_v1: true) to accept v1.")
+    # Without the option the same host is only reported.
+    kind, res = host.run({})
+    assert kind == "Exit" and res["cgroup_version"] == 1
+
+
+@pytest.mark.parametrize("tree", ["v2", "unknown"])
+def test_fail_on_cgroup_v1_leaves_v2_and_unknown_alone(host, tree):
+    if tree == "unknown":
+        host.tree(Tree())
+    kind, res = host.run({"fail_on_cgroup_v1": True})
+    assert kind == "Exit" and res["cgroup_version"] == (2 if tree == "v2" else None)
+
+
 @pytest.mark.parametrize("value", ["/run/containerd/containerd.sock", "tcp://127.0.0.1:1234", "unix://relative"])
 def test_cri_socket_must_be_a_unix_path(host, value):
     kind, res = host.run({"cri_socket": value})

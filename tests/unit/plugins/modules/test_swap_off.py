@@ -34,6 +34,7 @@ def host(monkeypatch):
     os.makedirs(proc)
     os.makedirs(os.path.join(base, "run-systemd"))
     monkeypatch.setattr(swap_off, "PROC", proc)
+    monkeypatch.setattr(swap_off, "ROOT", base)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/sbin/" + name)
     monkeypatch.setattr(basic.AnsibleModule, "backup_local", lambda self, path: path + ".bak")
     written = {}
@@ -48,6 +49,7 @@ def host(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
 
     class Host(object):
+        root = base
         fstab = os.path.join(base, "fstab")
         writes = written
 
@@ -58,7 +60,8 @@ def host(monkeypatch):
             if fstab:
                 shutil.copy(os.path.join(FIX, fstab), self.fstab)
             monkeypatch.setattr(swap_off, "SYSTEMD_RUN", os.path.join(base, "run-systemd" if systemd else "none"))
-            state["answers"] = answers or {"list-units": recorded_run("list-units-active")}
+            state["answers"] = dict({"list-units": recorded_run("list-units-active"),
+                                     "list-unit-files": recorded_run("list-unit-files-zram-none")}, **(answers or {}))
 
         def run(self, args=None):
             del calls[:]
@@ -78,6 +81,8 @@ def test_turns_off_comments_out_and_masks(host):
     assert res["backup_file"] == host.fstab + ".bak"
     assert calls == [
         ["/usr/sbin/systemctl", "list-units", "--type", "swap", "--all", "--plain", "--no-legend", "--no-pager"],
+        ["/usr/sbin/systemctl", "list-unit-files", "--no-legend", "--plain", "--no-pager", "--", "zramswap.service",
+         "zram-config.service"],
         ["/usr/sbin/swapoff", "/var/tmp/swap test"],
         ["/usr/sbin/swapoff", "/var/tmp/swapfile2"],
         ["/usr/sbin/systemctl", "mask", "--", "swapfile.swap"],
@@ -93,7 +98,7 @@ def test_check_mode_changes_nothing(host):
     assert kind == "Exit" and res["changed"] is True
     assert res["swapped_off"] == ["/var/tmp/swap test", "/var/tmp/swapfile2"]
     assert res["masked_units"] == ["swapfile.swap"] and res["fstab_lines"] == ["/swapfile none swap sw 0 0"]
-    assert [c[1] for c in calls] == ["list-units"]
+    assert [c[1] for c in calls] == ["list-units", "list-unit-files"]
     assert host.writes == {} and "backup_file" not in res and "diff" not in res
 
 
@@ -101,7 +106,7 @@ def test_nothing_to_do_is_unchanged(host):
     host.set(fstab="fstab-vm-image.txt", answers={"list-units": recorded_run("list-units-masked")})
     kind, res, calls = host.run()
     assert kind == "Exit" and res["changed"] is False
-    assert [c[1] for c in calls] == ["list-units"]
+    assert [c[1] for c in calls] == ["list-units", "list-unit-files"]
     assert host.writes == {} and "backup_file" not in res
 
 
@@ -171,3 +176,71 @@ def test_systemctl_failure_is_reported(host):
     assert res["msg"].endswith("failed: System has not been booted with systemd as init system (PID 1). Can't "
                                "operate.\nFailed to connect to bus: Host is down")
     assert host.writes == {}
+
+
+ZRAM_GENERATOR = "/lib/systemd/system-generators/zram-generator"
+
+
+def test_recorded_generator_path_is_one_looked_for():
+    # dpkg -L systemd-zram-generator on Debian 12 (tests/unit/fixtures/swap/README.md).
+    paths = recorded("dpkg-L-systemd-zram-generator.txt").split()
+    assert ZRAM_GENERATOR in paths and ZRAM_GENERATOR in _swap.ZRAM_GENERATORS
+
+
+def zram_host(host, generator=True, services="list-unit-files-zram-tools"):
+    host.set(fstab="fstab-vm-image.txt", answers={"list-units": recorded_run("list-units-masked"),
+                                                  "list-unit-files": recorded_run(services)})
+    if generator:
+        os.makedirs(host.root + os.path.dirname(ZRAM_GENERATOR))
+        with open(host.root + ZRAM_GENERATOR, "w") as f:
+            f.write("")
+
+
+def test_zram_generator_and_zramswap_masked(host):
+    zram_host(host)
+    kind, res, calls = host.run()
+    assert kind == "Exit" and res["changed"] is True
+    assert res["masked_units"] == ["zramswap.service"]
+    assert res["masked_generators"] == ["/etc/systemd/system-generators/zram-generator"]
+    assert os.readlink(host.root + "/etc/systemd/system-generators/zram-generator") == "/dev/null"
+    assert calls[-1] == ["/usr/sbin/systemctl", "mask", "--", "zramswap.service"]
+    assert res["swapped_off"] == [] and res["fstab_lines"] == [] and host.writes == {}
+
+
+def test_zram_check_mode_masks_nothing(host):
+    zram_host(host)
+    kind, res, calls = host.run({"_ansible_check_mode": True})
+    assert kind == "Exit" and res["changed"] is True
+    assert res["masked_units"] == ["zramswap.service"]
+    assert res["masked_generators"] == ["/etc/systemd/system-generators/zram-generator"]
+    assert not os.path.lexists(host.root + "/etc/systemd/system-generators/zram-generator")
+    assert [c[1] for c in calls] == ["list-units", "list-unit-files"]
+
+
+def test_zram_already_masked_is_unchanged(host):
+    zram_host(host, services="list-unit-files-zram-masked")
+    os.makedirs(host.root + "/etc/systemd/system-generators")
+    os.symlink("/dev/null", host.root + "/etc/systemd/system-generators/zram-generator")
+    kind, res, calls = host.run()
+    assert kind == "Exit" and res["changed"] is False
+    assert res["masked_units"] == [] and res["masked_generators"] == []
+
+
+def test_zram_left_alone_with_mask_units_false(host):
+    zram_host(host)
+    kind, res, calls = host.run({"mask_units": False})
+    assert kind == "Exit" and res["changed"] is False and calls == []
+    assert res["masked_generators"] == []
+
+
+def test_list_unit_files_failure_is_reported(host):
+    # Synthetic: exit 1 with words (the recorded exit 1, no unit installed, printed nothing), and another status.
+    host.set(answers={"list-unit-files": (1, "", "Failed to connect to bus: Host is down\n")})
+    kind, res, calls = host.run()
+    assert kind == "Fail" and res["msg"].endswith("failed: Failed to connect to bus: Host is down")
+    host.set(answers={"list-unit-files": (1, "zramswap.service bad enabled\n", "")})
+    kind, res, calls = host.run()
+    assert kind == "Fail" and res["rc"] == 1 and host.writes == {}
+    host.set(answers={"list-unit-files": (4, "", "Failed to connect to bus: Host is down\n")})
+    kind, res, calls = host.run()
+    assert kind == "Fail" and res["msg"].endswith("failed: Failed to connect to bus: Host is down")
