@@ -91,6 +91,32 @@ def cri_status(out):
     return None
 
 
+def restart_reason(config_changed, cri, cri_rc, cri_err, started_before, path):
+    """(restart, message or None): whether containerd must be restarted. A changed file is restarted on. Otherwise
+    a CRI plugin that `ctr plugins ls` (exit 0) shows missing or not ok, or a containerd that started before the file
+    was written, means the running containerd does not have the file yet. When its status cannot be read at all
+    (ctr plugins ls fails: no ctr, or no answer), a restart would not tell more, and since the file is already right
+    nothing is restarted: otherwise every run would restart containerd."""
+    if config_changed:
+        return True, None
+    if cri_rc != 0:
+        return False, ("containerd not restarted: %s is already right, and its CRI plugin's status could not be read "
+                       "(ctr plugins ls: %s)" % (path, " ".join((cri_err or "").split()) or "exit status %d" % cri_rc))
+    if cri != "ok":
+        return True, "restart: containerd's CRI plugin is %s (ctr plugins ls)" % (cri or "not loaded")
+    if started_before:
+        return True, "restart: containerd started before %s was last written" % path
+    return False, None
+
+
+def refused(rc, err, path):
+    """The refusal when `containerd --config NEW config dump` did not take the new file (exit status not 0): its
+    last line of stderr (containerd 2.x logs a line before it), or the exit status."""
+    lines = [line.strip() for line in (err or "").splitlines() if line.strip()]
+    return ("containerd does not take the new %s (containerd --config NEWFILE config dump exited %d: %s). Nothing "
+            "was changed." % (path, rc, lines[-1] if lines else "nothing said"))
+
+
 def file_version(data, major, path):
     """The config version the file is (or becomes: None when the version line is to be added) -> (version, add)."""
     version = data.get("version")

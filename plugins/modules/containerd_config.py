@@ -22,8 +22,13 @@ description:
   - The file is edited, never rewritten whole. Only these keys change; every other setting and comment stays.
     Where that cannot be done safely, for example inline tables, dotted keys, registry C(mirrors) or another
     C(config_path), the module refuses, naming the file and the key, and changes nothing.
+  - Before the new file is installed, containerd itself reads it (C(containerd --config NEWFILE config dump), on a
+    temporary copy beside O(path)); where containerd refuses it (not TOML, a value of the wrong type) the module
+    fails with containerd's words and changes nothing.
   - The previous file is kept as a backup. containerd is restarted when the file changed, or when the running
-    containerd does not have it yet (its CRI plugin is not C(ok), or it started before the file was written).
+    containerd does not have it yet (C(ctr plugins ls) shows its CRI plugin missing or not C(ok), or it started
+    before the file was written). When C(ctr plugins ls) fails and the file is already right, containerd is not
+    restarted (a message says why), so that such a host is not restarted on every run.
     Docker's containers keep running, because their shims outlive containerd.
   - After the restart, C(ctr plugins ls) must show the CRI plugin C(ok) and C(containerd config dump) the settings.
     Otherwise the previous files are put back, containerd is restarted on them, and the module fails with
@@ -112,7 +117,7 @@ cri:
   returned: when containerd is installed
   type: str
 messages:
-  description: Why containerd was restarted.
+  description: Why containerd was restarted, or why it was not although its CRI plugin's status could not be read.
   returned: always
   type: list
   elements: str
@@ -120,6 +125,7 @@ messages:
 
 import os
 import stat
+import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -160,6 +166,24 @@ class Containerd(object):
 
     def dump(self):
         return self.run([self.containerd, "config", "dump"])
+
+    def validate(self, path, content, mode):
+        """(rc, stdout, stderr) of `containerd --config NEWFILE config dump` on content, written to a temporary
+        file beside path (so that relative imports resolve as for path), removed afterwards. containerd 1.6 and 2.1
+        exit 1 on a file that is not TOML or holds a value of the wrong type; 2.1 dumps its defaults when the file
+        does not exist, so the file is always written first."""
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            directory = self.module.tmpdir
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".check")
+        try:
+            os.fchmod(fd, mode)
+            os.write(fd, content)
+            os.close(fd)
+            return self.run([self.containerd, "--config", tmp, "config", "dump"])
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def systemd(self, *args):
         return self.module.run_command([self.systemctl] + list(args))
@@ -287,17 +311,15 @@ class Transaction(object):
         files += hosts
         self.result["hosts_files"] = [path for path, _b, _a in hosts]
 
-        status, _rc, _err = self.c.cri()
+        status, cri_rc, cri_err = self.c.cri()
         self.result["cri"] = status
-        restart = bool(planned["changes"]) or (before is not None and after != before)
-        if not restart:
-            if status != "ok":
-                restart = True
-                self.result["messages"].append("restart: containerd's CRI plugin is %s (ctr plugins ls)"
-                                               % (status or "not loaded"))
-            elif before is not None and self.c.started_before(p["path"]):
-                restart = True
-                self.result["messages"].append("restart: containerd started before %s was last written" % p["path"])
+        config_changed = bool(planned["changes"]) or (before is not None and after != before)
+        restart, why = _containerd.restart_reason(
+            config_changed, status, cri_rc, cri_err,
+            not config_changed and cri_rc == 0 and status == "ok" and before is not None
+            and self.c.started_before(p["path"]), p["path"])
+        if why:
+            self.result["messages"].append(why)
         if module._diff and files:
             diffs = [dict(before_header=path, after_header=path,
                           before=_containerd.redact((b or b"").decode("utf-8", "replace")),
@@ -310,9 +332,13 @@ class Transaction(object):
             self.result["action"] = "would_restart" if restart else "none"
             return self.result
 
+        self.modes = dict((path, mode_of(path)) for path, _b, _a in files)
+        if after != before:
+            rc, _out, err = self.c.validate(p["path"], after, self.modes.get(p["path"], 0o644))
+            if rc != 0:
+                self.fail(_containerd.refused(rc, err, p["path"]), rc=rc, stderr=err, changed=False, action="none")
         if after != before and before is not None:
             self.result["backup_file"] = module.backup_local(p["path"])
-        self.modes = dict((path, mode_of(path)) for path, _b, _a in files)
         for path, _b, a in files:
             if a is None:
                 os.unlink(path)
@@ -341,15 +367,16 @@ class Transaction(object):
         self.put_back(files)
         self.c.systemd("reset-failed", "containerd.service")
         self.c.systemd("restart", "containerd.service")
-        back, _brc, _berr = self.c.wait_cri(p["timeout"])
+        back, back_rc, _berr = self.c.wait_cri(p["timeout"])
         why = ("systemctl restart containerd failed: %s" % err.strip() if rc != 0 else
                "; ".join(problems) if status == "ok" else
                "its CRI plugin is %s after %ds (ctr plugins ls%s)" % (
-                   status or "not loaded", p["timeout"], ": " + cri_err.strip() if cri_err.strip() else ""))
+                   status or ("unreadable" if cri_rc else "not loaded"), p["timeout"],
+                   ": " + cri_err.strip() if cri_err.strip() else ""))
         self.fail("containerd did not take the new configuration (%s): %s. containerd said: %s. The previous files "
                   "were put back and containerd restarted on them (CRI plugin now %s)."
                   % (", ".join(planned["changes"]) or "hosts.toml", why, said[-1] if said else "nothing",
-                     back or "not loaded"),
+                     back or ("unreadable" if back_rc else "not loaded")),
                   action="rolled_back", rc=rc if rc != 0 else cri_rc, stderr=err if rc != 0 else cri_err)
 
 

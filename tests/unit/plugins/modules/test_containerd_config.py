@@ -1,6 +1,7 @@
 """containerd_config's transaction on recorded containerd 1.6.20 and 2.1.9 outputs (tests/unit/fixtures/containerd):
 check mode, the write with backup, the restart and its verification, the rollback, hosts.toml ownership."""
 import os
+import time
 
 import pytest
 from ansible.module_utils import basic
@@ -31,10 +32,12 @@ def run_rec(version, name):
 class Host(object):
     """The recorded answers of one containerd; plugins lists the answers of ctr plugins ls in turn (the last repeats)."""
 
-    def __init__(self, version, plugins, dump="config-dump-converged", restart_rc=0, main_pid="0"):
+    def __init__(self, version, plugins, dump="config-dump-converged", restart_rc=0, main_pid="0",
+                 validate="config-dump-file-good"):
         self.version, self.plugins, self.dump = version, list(plugins), dump
-        self.restart_rc, self.main_pid = restart_rc, main_pid
+        self.restart_rc, self.main_pid, self.validate = restart_rc, main_pid, validate
         self.calls = []
+        self.validated = []  # the texts containerd --config FILE config dump was given
 
     def run(self, argv):
         if argv[0].endswith("timeout"):
@@ -45,6 +48,10 @@ class Host(object):
             return run_rec(self.version, "containerd-version")
         if tool == "containerd" and rest == ["config", "dump"]:
             return run_rec(self.version, self.dump)
+        if tool == "containerd" and rest[:1] == ["--config"] and rest[2:] == ["config", "dump"]:
+            with open(rest[1]) as f:
+                self.validated.append((rest[1], f.read()))
+            return run_rec(self.version, self.validate)
         if tool == "ctr":
             name = self.plugins.pop(0) if len(self.plugins) > 1 else self.plugins[0]
             return run_rec(self.version, name)
@@ -137,10 +144,14 @@ def test_a_file_containerd_has_not_loaded_restarts(module):
     assert "backup_file" not in res
 
 
-def test_containerd_started_before_the_file_restarts(module):
-    # This test process stands in for containerd's main process: it started before the file is written.
+def test_containerd_started_before_the_file_restarts(module, tmp_path):
+    # This test process stands in for containerd's main process: it started before the file was written (the file's
+    # time is set 10 s ahead, since the module allows 1 s and this process may be younger than that).
     host = Host("1.6.20", ["ctr-plugins-converged"], dump="config-dump-debian-converged", main_pid=str(os.getpid()))
-    kind, res = module(host, {}, check=True, config=rec("1.6.20", "config-debian-converged.toml"))
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-debian-converged.toml"))
+    os.utime(str(path), (time.time() + 10, time.time() + 10))
+    kind, res = module(host, {}, check=True)
     assert kind == "Exit" and res["changed"] is True and res["action"] == "would_restart"
     assert res["messages"][0].startswith("restart: containerd started before ")
 
@@ -162,8 +173,8 @@ def test_cri_not_coming_back_is_rolled_back_with_ctr_said(module, tmp_path):
     before = rec("1.6.20", "config-docker-ce.toml")
     kind, res = module(host, {}, config=before)
     assert kind == "Fail" and res["rc"] == 1 and "failed to dial" in res["stderr"]
-    assert "its CRI plugin is not loaded after 0s (ctr plugins ls: ctr: failed to dial" in res["msg"]
-    assert "(CRI plugin now not loaded)" in res["msg"]
+    assert "its CRI plugin is unreadable after 0s (ctr plugins ls: ctr: failed to dial" in res["msg"]
+    assert "(CRI plugin now unreadable)" in res["msg"]
     assert (tmp_path / "config.toml").read_text() == before
 
 
@@ -274,3 +285,51 @@ def test_a_file_not_in_utf8_is_named(module, tmp_path):
     kind, res = module(Host("1.6.20", ["ctr-plugins-converged"]), {})
     assert kind == "Fail" and res["msg"].startswith("%s is not valid UTF-8 (" % (tmp_path / "config.toml"))
     assert "Nothing was changed" in res["msg"]
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_new_file_is_read_by_containerd_before_it_is_installed(module, tmp_path, version):
+    host = Host(version, ["ctr-plugins-cri-disabled", "ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS),
+                       config=rec(version, "config-docker-ce.toml"))
+    assert kind == "Exit" and res["action"] == "restarted"
+    (path, text), = host.validated
+    assert text == rec(version, "config-converged.toml")
+    assert os.path.dirname(path) == str(tmp_path) and not os.path.exists(path)
+    # validated before the restart
+    assert host.calls.index(["/usr/bin/containerd", "--config", path, "config", "dump"]) < host.calls.index(
+        host.restarts()[0])
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+@pytest.mark.parametrize("recording", ["broken", "badtype"])
+def test_a_file_containerd_refuses_is_not_installed(module, tmp_path, version, recording):
+    # The user's file holds what the recorded containerd refused: for "badtype" the recorded file itself (a valid TOML
+    # file whose sandbox_image is a number); for "broken" the converged file, answered with the recorded refusal of an
+    # unclosed table header (containerd would refuse the same way; tomllib would not let such a file through).
+    config = rec(version, "file-badtype.toml" if recording == "badtype" else "config-docker-ce.toml")
+    host = Host(version, ["ctr-plugins-cri-disabled"], validate="config-dump-file-" + recording)
+    kind, res = module(host, {}, config=config)
+    err = rec(version, "config-dump-file-%s.stderr" % recording)
+    assert kind == "Fail" and res["changed"] is False and res["action"] == "none"
+    assert res["rc"] == 1 and res["stderr"] == err
+    assert res["msg"] == ("containerd does not take the new %s (containerd --config NEWFILE config dump exited 1: "
+                          "%s). Nothing was changed." % (tmp_path / "config.toml", err.strip().splitlines()[-1]))
+    assert (tmp_path / "config.toml").read_text() == config
+    assert host.restarts() == [] and "backup_file" not in res
+    assert os.listdir(str(tmp_path)) == ["config.toml"]
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_unreadable_cri_with_the_file_right_does_not_restart(module, tmp_path, version):
+    certs = tmp_path / "certs.d" / "docker.io"
+    certs.mkdir(parents=True)
+    (certs / "hosts.toml").write_text(rec(version, "hosts-docker.io.toml"))
+    host = Host(version, ["ctr-plugins-stopped"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS),
+                       config=rec(version, "config-converged.toml"))
+    err = " ".join(rec(version, "ctr-plugins-stopped.stderr").split())
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "none" and res["cri"] is None
+    assert res["messages"] == ["containerd not restarted: %s is already right, and its CRI plugin's status could "
+                               "not be read (ctr plugins ls: %s)" % (tmp_path / "config.toml", err)]
+    assert host.restarts() == [] and host.validated == []
