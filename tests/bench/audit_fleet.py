@@ -164,11 +164,13 @@ def fleet_rows(hosts=500, seed=18):
 
 class Dom(html.parser.HTMLParser):
     """What a browser builds from the page: elements, table rows and cells (per table id, or class for the
-    sections' tables), and the collapsed sections."""
+    sections' tables), the collapsed sections (details, laid out only when opened) and the cells outside them
+    (laid out when the page opens)."""
 
     def __init__(self):
         super().__init__()
         self.elements, self.tables, self.details, self._table = 0, {}, 0, []
+        self.cells_shown, self._closed = 0, 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -180,12 +182,16 @@ class Dom(html.parser.HTMLParser):
             self.tables[self._table[-1]]["rows"] += 1
         elif tag in ("td", "th") and self._table:
             self.tables[self._table[-1]]["cells"] += 1
+            self.cells_shown += 0 if self._closed else 1
         elif tag == "details":
             self.details += 1
+            self._closed += 0 if "open" in attrs else 1
 
     def handle_endtag(self, tag):
         if tag == "table":
             self._table.pop()
+        elif tag == "details" and self._closed:
+            self._closed -= 1
 
 
 def measure(hosts=500, runs=5, seed=18):
@@ -204,6 +210,7 @@ def measure(hosts=500, runs=5, seed=18):
             "findings": findings, "actions": sum(len(r["actions"]) for r in rows), "dom_elements": dom.elements,
             "table_rows": sum(t["rows"] for t in dom.tables.values()),
             "table_cells": sum(t["cells"] for t in dom.tables.values()), "details": dom.details,
+            "cells_shown": dom.cells_shown,
             "tables": dom.tables}
 
 

@@ -7,6 +7,8 @@
       also with the settings the optimizations replaced (full facts, no pipelining)
   (d) N = 1, 5 and 10 fresh hosts converged at once
   (e) in a VM, lvm_thinpool against Docker's direct-lvm commands typed by hand
+  (f) the audit report's HTML for 500 generated hosts (tests/bench/audit_fleet.py, seeded): render
+      time, page size and the DOM a browser builds from it (no lab needed: --only html)
 
 Hosts are reached the way a fleet is: over ssh, with pipelining and a known
 interpreter (the containers get sshd in a bench image built from the lab's).
@@ -24,12 +26,13 @@ import subprocess
 import sys
 import time
 
+import audit_fleet
 from recap import no_change_problems
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCKER = os.environ.get("DOCKER", "docker")
-MIRROR = os.environ["DOCKEROPS_FIXTURE_MIRROR"]
-FINGERPRINT = os.environ["DOCKEROPS_FIXTURE_FINGERPRINT"]
+MIRROR = os.environ.get("DOCKEROPS_FIXTURE_MIRROR", "")
+FINGERPRINT = os.environ.get("DOCKEROPS_FIXTURE_FINGERPRINT", "")
 BASE_IMAGE = "dockerops-lab/debian:bookworm"
 IMAGE = "dockerops-lab/debian-sshd:bookworm"
 PACKAGES = ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin",
@@ -246,7 +249,31 @@ ROWS = [
     ("d_hosts_10", "(d) 10 hosts at once", "d_hosts_1", "<= 3x one host"),
     ("e_thinpool_manual", "(e) thin pool, commands by hand (one ssh session)", None, ""),
     ("e_thinpool_module", "(e) thin pool, lvm_thinpool module", "e_thinpool_manual", "<= 1.2x by hand"),
+    ("f_audit_html_500", "(f) audit HTML, 500 generated hosts: render", None, ""),
 ]
+HTML_HOSTS = 500
+
+
+def html_benchmarks(runs, results, extra):
+    """render_html on the generated fleet; the size and DOM of the page go beside the times."""
+    log("audit HTML for %d generated hosts" % HTML_HOSTS)
+    m = audit_fleet.measure(HTML_HOSTS, max(runs, 5))
+    results["f_audit_html_500"].extend(m["runs"])
+    keys = ("hosts", "bytes", "json_bytes", "findings", "actions", "dom_elements", "table_rows", "table_cells",
+            "cells_shown", "details")
+    extra["f_audit_html_500"] = {k: m[k] for k in keys}
+
+
+def html_table(summary):
+    m = summary.get("f_audit_html_500")
+    if not m or "bytes" not in m:
+        return ""
+    return ("\n\n| audit HTML, %d hosts | page | of it JSON | findings, actions | DOM elements | table rows | "
+            "table cells | cells laid out at open | collapsed sections |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            "| (f) generated, seeded | %.1f MB | %.1f MB | %d, %d | %d | %d | %d | %d | %d |"
+            % (m["hosts"], m["bytes"] / 1e6, m["json_bytes"] / 1e6, m["findings"], m["actions"], m["dom_elements"],
+               m["table_rows"], m["table_cells"], m["cells_shown"], m["details"]))
 
 
 def table(summary):
@@ -258,8 +285,9 @@ def table(summary):
         ratio = ""
         if versus and versus in summary:
             ratio = "%.2fx %s" % (s["median"] / summary[versus]["median"], versus.split("_", 1)[0])
-        lines.append("| %s | %.1f | %d | %s | %s |" % (label, s["median"], len(s["runs"]), ratio, target))
-    return "\n".join(lines)
+        lines.append("| %s | %s | %d | %s | %s |" % (
+            label, ("%.1f" if s["median"] >= 1 else "%.2f") % s["median"], len(s["runs"]), ratio, target))
+    return "\n".join(lines) + html_table(summary)
 
 
 def main():
@@ -267,7 +295,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--fleet-runs", type=int, default=1)
     parser.add_argument("--sizes", default="1,5,10")
-    parser.add_argument("--only", default="containers,fleet,vm")
+    parser.add_argument("--only", default="containers,fleet,vm,html")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--doc", action="store_true", help="write the table into docs/benchmarks.md")
     parser.add_argument("--tree", help="measure the collection in this checkout (e.g. a git worktree of an older "
@@ -287,7 +315,10 @@ def main():
         os.environ["ANSIBLE_COLLECTIONS_PATH"] = ":".join([link_root] + deps)
         log("measuring the collection in %s" % args.tree)
     results = {k: [] for k, *_ in ROWS}
+    extra = {}
     only = args.only.split(",")
+    if set(only) & {"containers", "fleet"} and not (MIRROR and FINGERPRINT):
+        raise SystemExit("the lab's environment is needed: source .cache/lab.env (or make bench)")
     if "containers" in only or "fleet" in only:
         build_image()
     if "containers" in only:
@@ -296,9 +327,13 @@ def main():
         fleet_benchmarks(args.fleet_runs, results, [int(n) for n in args.sizes.split(",")])
     if "vm" in only:
         vm_benchmarks(args.runs, results)
+    if "html" in only:
+        html_benchmarks(args.runs, results, extra)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     summary = {k: {"median": statistics.median(v), "runs": [round(x, 2) for x in v], "measured": stamp}
                for k, v in results.items() if v}
+    for k, v in extra.items():
+        summary[k].update(v)
     # A partial run (--only) keeps the other measurements of the previous one.
     if os.path.exists(args.out):
         with open(args.out) as f:

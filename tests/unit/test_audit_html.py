@@ -193,7 +193,8 @@ def test_hostile_text_renders_as_text_and_the_json_block_stays_whole():
     assert page.table("audit")[1][0]["data-host"] == evil and page.table("audit")[1][1][0][1] == evil
     assert page.items["host-0"][0][1] == evil + ": high, 1 actions, 1 findings"
     assert [[t for dummy, t in cells] for a, cells in page.tables["items"][0][1:]] == [
-        ["high", "loop_lvm", "1", "", evil], ["high", "container_host_pid (5.16)", "1", "%s (%s)" % (evil, detail), detail]]
+        ["high", "loop_lvm", "1", "", evil],
+        ["high", "container_host_pid (5.16)", "1", "%s (%s)" % (evil, detail), detail]]
     assert page.items["p"][0][1] == "Generated <b>now</b>. 2 hosts, 1 need action; 0B reclaimable."
 
 
@@ -276,4 +277,8 @@ def test_bench_measure_counts_the_dom():
     assert result["table_rows"] == sum(len(t) for tables in page.tables.values() for t in tables)
     assert result["details"] == sum(1 for tag, a in page.elements if tag == "details")
     assert result["tables"]["audit"] == dict(tables=1, rows=11, cells=11 * len(page.table("audit")[0][1]))
+    # Laid out at open: the severities, hosts and checks tables; the sections' tables are in closed details.
+    assert result["cells_shown"] == sum(len(cells) for key in ("severities", "audit", "checks")
+                                        for a, cells in page.table(key)) == result["table_cells"] - sum(
+        len(cells) for t in page.tables["items"] for a, cells in t)
     assert result["hosts"] == 10 and len(result["runs"]) == 1 and result["bytes"] > result["json_bytes"] > 0
