@@ -3,16 +3,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The fleet audit: one row per host from what the audit play collected,
-the actions a host needs, the fleet ordering, and the Markdown and HTML
-renderings of the report. Pure functions, so the report is unit-tested."""
+the actions a host needs, the fleet ordering, and the Markdown rendering
+of the report (the HTML page is audit_html.py's). Pure functions, so the
+report is unit-tested."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import html
 import json
 import re
+
+from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon, audit_engine
 
 POOL_FULL_PERCENT = 80.0
 BRIDGE_NF = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables")
@@ -21,6 +23,14 @@ BRIDGE_NF = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip
 ROTATED_ELSEWHERE = {"local", "journald", "syslog", "none", "fluentd", "gelf", "awslogs", "splunk", "etwlogs",
                      "gcplogs", "logentries"}
 DF_KINDS = ("images", "containers", "volumes", "build_cache")
+# The groups of checks dockerops_audit_checks selects, and the group of each action and finding.
+CHECK_GROUPS = ("host", "daemon", "files", "containers", "images")
+ACTION_SEVERITY = dict(audit_incomplete="high", loop_lvm="high", pool_full="critical", devicemapper="high",
+                       bridge_nf_off="medium", not_persisted="medium", no_log_rotation="medium")
+ACTION_GROUP = dict(audit_incomplete=None, loop_lvm="daemon", pool_full="daemon", devicemapper="daemon",
+                    bridge_nf_off="host", not_persisted="host", no_log_rotation="daemon")
+_FINDING_GROUP = (("container_", "containers"), ("image_", "images"), ("daemon_", "daemon"), ("engine_", "daemon"),
+                  ("file_", "files"), ("data_root", "host"))
 
 
 class AuditError(ValueError):
@@ -120,13 +130,84 @@ def _image_store(info):
     return "containerd" if status.get("driver-type") == "io.containerd.snapshotter.v1" else "graphdriver"
 
 
+def _words(value):
+    if isinstance(value, str):
+        value = value.strip().strip("[]").split(",")
+    if not isinstance(value, (list, tuple)):
+        return None
+    return [str(v).strip().strip("'\"") for v in value if str(v).strip().strip("'\"")]
+
+
+def options(checks=None, fail_on=None, fail_on_action=False):
+    """dockerops_audit_checks (a list, or names separated by commas; None or empty: all), dockerops_audit_fail_on
+    (a severity or empty: never) and the older dockerops_audit_fail_on_action, checked; the error names the bad
+    value and what is allowed."""
+    names = list(CHECK_GROUPS) if checks in (None, "", []) else _words(checks)
+    if names is None:
+        raise AuditError("dockerops_audit_checks must be a list of %s; got %r" % (", ".join(CHECK_GROUPS), checks))
+    bad = [n for n in names if n not in CHECK_GROUPS]
+    if bad or not names:
+        raise AuditError("dockerops_audit_checks must name some of %s; got %s" % (
+            ", ".join(CHECK_GROUPS), ", ".join(repr(b) for b in bad) or repr(checks)))
+    threshold = "" if fail_on is None else str(fail_on).strip().lower()
+    if threshold not in ("",) + audit_engine.SEVERITIES:
+        raise AuditError("dockerops_audit_fail_on must be empty (never fail) or one of %s; got %r"
+                         % (", ".join(audit_engine.SEVERITIES), fail_on))
+    if str(fail_on_action).lower() not in ("true", "false", "yes", "no", "1", "0", "none", ""):
+        raise AuditError("dockerops_audit_fail_on_action must be a boolean; got %r" % (fail_on_action,))
+    return dict(checks=[g for g in CHECK_GROUPS if g in names], fail_on=threshold,
+                fail_on_action=str(fail_on_action).lower() in ("true", "yes", "1"))
+
+
+def finding_group(check):
+    for prefix, group in _FINDING_GROUP:
+        if check.startswith(prefix):
+            return group
+    raise AuditError("no group for the check %r" % check)
+
+
+def worst(severities):
+    ranked = sorted(set(severities), key=audit_engine.severity_rank)
+    return ranked[0] if ranked else None
+
+
+def _stats(files):
+    """{path: stat} from ansible.builtin.stat's looped results (a dict is taken as it is)."""
+    if isinstance(files, dict):
+        return files
+    return dict((r["item"], r["stat"]) for r in files if isinstance(r, dict) and "stat" in r and "item" in r)
+
+
+def _findings(collected, info, daemon_json, checks, errors):
+    rows = []
+    result = collected.get("audit_info") or {}
+    if result and ("containers" in checks or "images" in checks):
+        try:
+            if "containers" in checks:
+                rows += audit_engine.container_findings(result)
+            if "images" in checks:
+                rows += audit_engine.image_findings(result)
+        except audit_engine.AuditEngineError as e:
+            errors.append("docker_audit_info: %s" % e)
+    if info and "daemon" in checks:
+        rows += audit_daemon.daemon_findings(info, daemon_json)
+    if "files" in checks and collected.get("files"):
+        rows += audit_daemon.file_findings(_stats(collected["files"]), daemon_json)
+    if info and "host" in checks:
+        rows += audit_daemon.host_findings(info, collected.get("mounts"))
+    return audit_engine.sort_findings(rows)
+
+
 def build_row(host, collected):
     """One report row for a host from what the audit play registered:
     facts (setup min), storage (docker_storage_facts), sysctl (sysctl_check),
     group (getent), daemon_json (parsed daemon.json or None), host_info
-    (docker_host_info with disk_usage), errors (list of strings)."""
+    (docker_host_info with disk_usage), audit_info (docker_audit_info), files
+    (ansible.builtin.stat's looped results, or {path: stat}), mounts (Ansible's mounts facts), checks (the groups to run,
+    default all), errors (list of strings)."""
     if not isinstance(collected, dict):
         raise AuditError("audit data for %s must be a dict, got %r" % (host, type(collected).__name__))
+    checks = options(collected.get("checks"))["checks"]
     facts = collected.get("facts") or {}
     storage = collected.get("storage") or {}
     engine = storage.get("engine") or {}
@@ -164,7 +245,10 @@ def build_row(host, collected):
         "warnings": list(info.get("Warnings") or []),
         "logging_driver": info.get("LoggingDriver"),
         "disk_usage": None,
+        "checks": checks,
         "actions": [],
+        "findings": [],
+        "severity": None,
         "errors": errors,
     }
     if host_info.get("disk_usage"):
@@ -173,6 +257,9 @@ def build_row(host, collected):
     row["log_rotation"] = rotated if row["engine_answered"] else None
     row["log_rotation_detail"] = why
 
+    if not info and (collected.get("audit_info") or {}).get("daemon"):
+        info = collected["audit_info"]["daemon"]["info"]
+    row["findings"] = _findings(collected, info, daemon_json if isinstance(daemon_json, dict) else {}, checks, errors)
     actions = row["actions"]
     if errors:
         actions.append(dict(code="audit_incomplete", action="Audit incomplete: %s" % "; ".join(errors)))
@@ -203,7 +290,10 @@ def build_row(host, collected):
             "before upgrading to 25.x" % version)))
     if row["log_rotation"] is False:
         actions.append(dict(code="no_log_rotation", action=(
-            "No log rotation (%s): set log-opts max-size with dockerops.host.docker_daemon" % why)))
+            "No log rotation (%s; CIS 2.13): set log-opts max-size with dockerops.host.docker_daemon" % why)))
+    row["actions"] = [dict(a, severity=ACTION_SEVERITY[a["code"]]) for a in actions
+                      if ACTION_GROUP[a["code"]] in (None,) + tuple(checks)]
+    row["severity"] = worst([a["severity"] for a in row["actions"]] + [f["severity"] for f in row["findings"]])
     return row
 
 
@@ -212,15 +302,42 @@ def unaudited_row(host):
     return build_row(host, {"errors": ["not audited: the host was unreachable or a task failed (see the play output)"]})
 
 
+def _rank(row):
+    return audit_engine.severity_rank(row["severity"]) if row.get("severity") else len(audit_engine.SEVERITIES)
+
+
+def needs_action(row):
+    """Whether a host has an action, or a finding more severe than info."""
+    return bool(row["actions"]) or any(f["severity"] != "info" for f in row.get("findings") or [])
+
+
 def order(rows):
-    """Hosts that need action first (most actions first), then by name."""
+    """Hosts by their worst severity (critical first, none last), then by how many actions and findings they have
+    (most first), then by name."""
     if not isinstance(rows, list):
         raise AuditError("rows must be a list, got %r" % type(rows).__name__)
-    return sorted(rows, key=lambda r: (0 if r["actions"] else 1, -len(r["actions"]), r["host"]))
+    return sorted(rows, key=lambda r: (_rank(r), -(len(r["actions"]) + len(r.get("findings") or [])), r["host"]))
+
+
+def gate(rows, fail_on):
+    """The hosts a CI gate fails on: one line per host with its actions and findings at fail_on or above; empty
+    when fail_on is empty."""
+    if not fail_on:
+        return []
+    audit_engine.severity_rank(fail_on)
+    lines = []
+    for row in order(rows):
+        items = ["%s %s" % (a["severity"], a["code"]) for a in row["actions"] if audit_engine.at_least(a["severity"],
+                                                                                                     fail_on)]
+        items += ["%s %s%s (%s)" % (f["severity"], f["check"], " CIS " + f["cis"] if f["cis"] else "", f["subject"])
+                  for f in row.get("findings") or [] if audit_engine.at_least(f["severity"], fail_on)]
+        if items:
+            lines.append("%s: %s" % (row["host"], "; ".join(items)))
+    return lines
 
 
 def fleet_summary(rows):
-    return dict(hosts=len(rows), need_action=sum(1 for r in rows if r["actions"]),
+    return dict(hosts=len(rows), need_action=sum(1 for r in rows if needs_action(r)),
                 reclaimable_bytes=sum(sum(r["disk_usage"][k]["reclaimable"] for k in DF_KINDS)
                                       for r in rows if r.get("disk_usage")))
 
@@ -296,59 +413,16 @@ def markdown(rows, generated=""):
         out += ["## Actions", ""]
         for row in needing:
             out.append("### %s" % esc(row["host"]))
-            out += ["- %s" % esc(a["action"]) for a in row["actions"]]
+            out += ["- %s: %s" % (a["severity"], esc(a["action"])) for a in row["actions"]]
+            out.append("")
+    found = [r for r in rows if r.get("findings")]
+    if found:
+        out += ["## Findings", ""]
+        for row in found:
+            out.append("### %s" % esc(row["host"]))
+            out += ["- %s%s %s, %s: %s (%s)" % (f["severity"], " CIS " + f["cis"] if f["cis"] else "", f["check"],
+                                                esc(f["subject"]), esc(f["detail"]), esc(f["action"]))
+                    for f in row["findings"]]
             out.append("")
     return "\n".join(out)
 
-
-_SORT_JS = """
-document.querySelectorAll('th').forEach(function (th, col) {
-  th.addEventListener('click', function () {
-    var tbody = th.closest('table').tBodies[0];
-    var asc = th.dataset.dir !== 'asc';
-    th.parentNode.querySelectorAll('th').forEach(function (h) { delete h.dataset.dir; });
-    th.dataset.dir = asc ? 'asc' : 'desc';
-    Array.from(tbody.rows).sort(function (a, b) {
-      var x = a.cells[col].dataset.sort, y = b.cells[col].dataset.sort;
-      var nx = parseFloat(x), ny = parseFloat(y);
-      var c = (!isNaN(nx) && !isNaN(ny) && String(nx) === x && String(ny) === y) ? nx - ny : x.localeCompare(y);
-      return asc ? c : -c;
-    }).forEach(function (r) { tbody.appendChild(r); });
-  });
-});
-"""
-
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; }
-table { border-collapse: collapse; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
-th { background: #eee; cursor: pointer; user-select: none; }
-th[data-dir=asc]::after { content: " \\25B2"; } th[data-dir=desc]::after { content: " \\25BC"; }
-tr.action td { background: #fff3f0; }
-"""
-
-
-def render_html(rows, generated=""):
-    """A self-contained page (inline CSS and JS, no external resources); click a column header to sort."""
-    rows = order(rows)
-    summary = fleet_summary(rows)
-    e = html.escape
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             "<title>Docker fleet audit</title><style>%s</style></head><body>" % _CSS,
-             "<h1>Docker fleet audit</h1>",
-             "<p>%s%d hosts, %d need action; %s reclaimable.</p>" % (
-                 e("Generated %s. " % generated) if generated else "", summary["hosts"], summary["need_action"],
-                 e(human_size(summary["reclaimable_bytes"])))]
-    parts.append('<table id="audit"><thead><tr>')
-    if rows:
-        parts += ["<th>%s</th>" % e(c[0]) for c in _cells(rows[0])]
-    parts.append("</tr></thead><tbody>")
-    for row in rows:
-        parts.append('<tr class="%s" data-host="%s">' % ("action" if row["actions"] else "ok", e(row["host"])))
-        parts += ['<td data-sort="%s">%s</td>' % (e(str(key)), e(str(text))) for dummy, text, key in _cells(row)]
-        parts.append("</tr>")
-    parts.append("</tbody></table>")
-    parts.append('<script type="application/json" id="audit-data">%s</script>'
-                 % json.dumps(rows, sort_keys=True).replace("</", "<\\/"))
-    parts.append("<script>%s</script></body></html>" % _SORT_JS)
-    return "\n".join(parts)

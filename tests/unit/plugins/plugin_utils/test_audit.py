@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dockerops.host.plugins.filter.audit import FilterModule
 from ansible_collections.dockerops.host.plugins.plugin_utils import audit
+from ansible_collections.dockerops.host.plugins.plugin_utils import audit_html
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 
@@ -29,16 +30,22 @@ OK_SYSCTL = {"parameters": {"net.bridge.bridge-nf-call-iptables": {"actual": "1"
                             "net.bridge.bridge-nf-call-ip6tables": {"actual": "1"}}}
 
 
+# daemon.json with every CIS 2 setting the daemon checks read as the benchmark wants it.
+CIS_DAEMON_JSON = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}, "icc": False,
+                   "no-new-privileges": True, "userland-proxy": False, "userns-remap": "default", "live-restore": True}
+
+
 def healthy(**over):
     collected = {
         "facts": {"distribution": "Debian", "distribution_version": "12.15", "kernel": "6.1.0-50-amd64"},
-        "storage": {"engine": {"answered": True, "version": "27.3.1", "storage_driver": "overlay2"},
+        "storage": {"engine": {"answered": True, "version": "29.1.0", "storage_driver": "overlay2"},
                     "devicemapper": {}, "overlay2": {"supported": True, "reasons": ["ok"]}},
         "sysctl": copy.deepcopy(OK_SYSCTL),
         "group": ["alice"],
-        "daemon_json": json.dumps({"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}),
-        "host_info": {"host_info": {"ServerVersion": "27.3.1", "Driver": "overlay2", "LoggingDriver": "json-file",
-                                    "Warnings": None},
+        "daemon_json": json.dumps(CIS_DAEMON_JSON),
+        "host_info": {"host_info": {"ServerVersion": "29.1.0", "Driver": "overlay2", "LoggingDriver": "json-file",
+                                    "Warnings": None, "LiveRestoreEnabled": True,
+                                    "SecurityOptions": ["name=seccomp,profile=builtin", "name=userns"]},
                       "disk_usage": SYSTEM_DF},
         "errors": [],
     }
@@ -74,6 +81,7 @@ def test_disk_usage_of_volumes_and_build_cache():
 def test_a_healthy_host_needs_nothing():
     row = audit.build_row("web1", healthy())
     assert row["actions"] == [] and row["log_rotation"] is True
+    assert row["findings"] == [] and row["severity"] is None and not audit.needs_action(row)
     assert row["os"] == "Debian 12.15" and row["docker_group"] == ["alice"]
 
 
@@ -180,7 +188,7 @@ def test_markdown_and_html():
     lines = [line for line in md.splitlines() if line.startswith("| ")]
     assert lines[1].startswith("| <b>x</b> |") and lines[2].startswith("| ok\\|pipe |")
     assert "2 hosts, 1 need action" in md and "### <b>x</b>" in md
-    page = audit.render_html(rows, "2026-11-28T00:00:00Z")
+    page = audit_html.render_html(rows, "2026-11-28T00:00:00Z")
     assert "<b>x</b>" not in page.split('id="audit-data"')[0] and "&lt;b&gt;x&lt;/b&gt;" in page
     assert "http://" not in page and "https://" not in page and "<link" not in page
     assert page.index('data-host="&lt;b&gt;x&lt;/b&gt;"') < page.index('data-host="ok|pipe"')
@@ -188,7 +196,8 @@ def test_markdown_and_html():
 
 def test_filters_are_registered_and_raise_filter_errors():
     assert set(filters()) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
-                              "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size"}
+                              "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size",
+                              "docker_audit_options", "docker_audit_gate", "docker_audit_file_paths"}
     with pytest.raises(AnsibleFilterError, match="audit data for h1 must be a dict"):
         filters()["docker_audit_row"]("nope", "h1")
     with pytest.raises(AnsibleFilterError, match="disk usage must be"):
@@ -201,10 +210,11 @@ def test_the_report_through_the_filters_as_the_audit_playbook_chains_them():
     rows = [f["docker_audit_row"](healthy(), "a-ok"), f["docker_audit_row"](healthy(daemon_json=""), "b-one")]
     assert rows[0] == audit.build_row("a-ok", healthy()) and codes(rows[1]) == ["no_log_rotation"]
     report = f["docker_audit_order"](rows + [f["docker_audit_row_missing"]("c-gone")])
-    assert [r["host"] for r in report] == ["b-one", "c-gone", "a-ok"]
+    # The host not audited (audit_incomplete, high) before the one without log rotation (medium).
+    assert [r["host"] for r in report] == ["c-gone", "b-one", "a-ok"]
     assert f["docker_audit_markdown"](report, "2026-11-28T00:00:00Z") == audit.markdown(report, "2026-11-28T00:00:00Z")
-    assert f["docker_audit_html"](report, "2026-11-28T00:00:00Z") == audit.render_html(report,
-                                                                                       "2026-11-28T00:00:00Z")
+    assert f["docker_audit_html"](report, "2026-11-28T00:00:00Z") == audit_html.render_html(
+        report, "2026-11-28T00:00:00Z")
     # playbooks/prune.yml prints sizes with docker_size, as `docker system df` printed them (recorded together).
     du = f["docker_disk_usage"](SYSTEM_DF)
     assert (f["docker_size"](du["images"]["size"]), f["docker_size"](du["images"]["reclaimable"])) == \
@@ -228,3 +238,175 @@ def test_containerd_image_store_is_healthy_and_named():
     assert row["storage_driver"] == "overlayfs" and row["image_store"] == "containerd"
     plain = audit.build_row("plain", healthy(storage={}, host_info={"host_info": load("overlay2-28.5.json")}))
     assert plain["image_store"] == "graphdriver"
+
+
+# The findings of #18 in the row: docker_audit_info's result recorded on the lab engine (audit_recorded.py), the
+# daemon checks on the recorded docker info, the file checks on stat results as ansible.builtin.stat loops them.
+
+def test_every_action_has_its_severity():
+    rows = [audit.build_row("a", healthy(daemon_json="", sysctl={}, errors=["x"])),
+            audit.build_row("b", healthy(storage={
+                "engine": {"answered": True, "version": "20.10.24", "storage_driver": "devicemapper"},
+                "devicemapper": {"loop_lvm": True, "data_percent": 91, "metadata_percent": 1}, "overlay2": {}}))]
+    got = sorted(set((a["code"], a["severity"]) for r in rows for a in r["actions"]))
+    assert got == [("audit_incomplete", "high"), ("bridge_nf_off", "medium"), ("devicemapper", "high"),
+                   ("loop_lvm", "high"), ("no_log_rotation", "medium"), ("pool_full", "critical")]
+    assert [r["severity"] for r in rows] == ["high", "critical"]
+    assert set(rows[0]["actions"][0]) == {"code", "action", "severity"}
+    assert "CIS 2.13" in [a for a in rows[0]["actions"] if a["code"] == "no_log_rotation"][0]["action"]
+
+
+def recorded_host(**over):
+    from audit_recorded import module_result
+    result = module_result()
+    return healthy(audit_info=result, host_info={"host_info": result["daemon"]["info"], "disk_usage": SYSTEM_DF},
+                   **over)
+
+
+def test_findings_of_the_recorded_engine_in_the_row():
+    from ansible_collections.dockerops.host.plugins.plugin_utils import audit_engine
+    from audit_recorded import module_result
+    row = audit.build_row("lab", recorded_host())
+    engine = audit_engine.findings(module_result())
+    # The container and image findings all there, with the daemon's (docker info of the same engine, 20.10).
+    assert [f for f in row["findings"] if f["check"].startswith(("container_", "image_"))] == engine
+    daemon = sorted(f["check"] for f in row["findings"] if f["subject"] == "dockerd")
+    # healthy()'s daemon.json has every CIS 2 setting; the engine says live-restore is off all the same (the
+    # recorded 20.10 lab engine, its daemon.json not that one): docker info wins.
+    assert daemon == ["daemon_live_restore_off", "engine_eol"]
+    assert row["severity"] == "critical" and audit.needs_action(row)
+    assert row["findings"] == audit_engine.sort_findings(row["findings"])
+    for f in row["findings"]:
+        assert set(f) == {"check", "cis", "severity", "subject", "detail", "action"}
+
+
+def test_checks_select_the_groups():
+    everything = audit.build_row("lab", recorded_host(sysctl={}))
+    groups = set(audit.finding_group(f["check"]) for f in everything["findings"])
+    assert groups == {"containers", "images", "daemon"}
+    only_images = audit.build_row("lab", recorded_host(sysctl={}, checks=["images"]))
+    assert only_images["checks"] == ["images"] and only_images["actions"] == []
+    assert [f for f in everything["findings"] if f["check"].startswith("image_")] == only_images["findings"]
+    host = audit.build_row("lab", recorded_host(sysctl={}, checks="host"))
+    assert codes(host) == ["bridge_nf_off"] and host["findings"] == []
+    # audit_incomplete stays whatever the groups.
+    assert codes(audit.build_row("x", healthy(checks=["images"], errors=["no Docker engine answers"]))) == [
+        "audit_incomplete"]
+    with pytest.raises(audit.AuditError, match="no group for the check 'nope'"):
+        audit.finding_group("nope")
+
+
+def test_docker_audit_info_without_engine_clock_is_an_incomplete_audit():
+    from audit_recorded import module_result
+    result = module_result()
+    del result["daemon"]["info"]["SystemTime"]
+    row = audit.build_row("lab", healthy(audit_info=result))
+    assert codes(row) == ["audit_incomplete"]
+    assert "docker_audit_info: the result has no daemon.info.SystemTime" in row["actions"][0]["action"]
+
+
+def test_daemon_findings_from_docker_audit_info_when_docker_host_info_failed():
+    from audit_recorded import module_result
+    result = module_result()
+    row = audit.build_row("lab", healthy(audit_info=result, host_info={}, checks=["daemon"]))
+    assert [f["check"] for f in row["findings"]] == ["engine_eol", "daemon_live_restore_off"]
+
+
+def stat_results(**paths):
+    # ansible.builtin.stat's looped results as the play registers them (item, stat, and what else Ansible adds).
+    return [{"item": p, "stat": st, "changed": False, "invocation": {}} for p, st in paths.items()] + [
+        {"item": "/skipped", "skipped": True}]
+
+
+def test_file_and_host_findings_in_the_row():
+    files = stat_results(**{"/etc/docker/daemon.json": dict(exists=True, mode="0666", pw_name="root",
+                                                            gr_name="root")})
+    mounts = [{"mount": "/"}]
+    info = dict(healthy()["host_info"]["host_info"], DockerRootDir="/var/lib/docker")
+    row = audit.build_row("f", healthy(files=files, mounts=mounts, host_info={"host_info": info}))
+    assert [(f["check"], f["cis"], f["severity"]) for f in row["findings"]] == [
+        ("file_daemon_json", "3.18", "high"), ("data_root_shared", "1.1.1", "medium")]
+    assert audit.build_row("f", healthy(files=files, mounts=mounts, host_info={"host_info": info},
+                                        checks=["daemon"]))["findings"] == []
+    # A dict of path: stat is taken as it is.
+    as_dict = audit.build_row("f", healthy(files={"/etc/docker/daemon.json": files[0]["stat"]}))
+    assert [f["check"] for f in as_dict["findings"]] == ["file_daemon_json"]
+
+
+def test_order_by_worst_severity_then_count_then_name():
+    crit = audit.build_row("z-crit", healthy(storage={
+        "engine": {"answered": True, "version": "29.1.0", "storage_driver": "devicemapper"},
+        "devicemapper": {"data_percent": 95, "metadata_percent": 1}, "overlay2": {}}))
+    info_only = audit.build_row("a-info", healthy(daemon_json=json.dumps(dict(
+        CIS_DAEMON_JSON, **{"registry-mirrors": ["https://m.lab.invalid"]}))))
+    assert info_only["severity"] == "info" and not audit.needs_action(info_only)
+    many_medium = audit.build_row("m-two", healthy(daemon_json="", sysctl={}))
+    one_medium = audit.build_row("b-one", healthy(sysctl={}))
+    high = audit.build_row("y-high", healthy(errors=["x"]))
+    ok = audit.build_row("a-ok", healthy())
+    ordered = audit.order([ok, info_only, one_medium, many_medium, high, crit])
+    assert [r["host"] for r in ordered] == ["z-crit", "y-high", "m-two", "b-one", "a-info", "a-ok"]
+    assert audit.fleet_summary(ordered)["need_action"] == 4
+
+
+def test_gate_lists_hosts_and_what_is_at_the_threshold_or_above():
+    rows = [audit.build_row("lab", recorded_host()), audit.build_row("ok", healthy()),
+            audit.build_row("m", healthy(daemon_json=""))]
+    assert audit.gate(rows, "") == [] and audit.gate(rows, None) == []
+    lines = audit.gate(rows, "critical")
+    assert lines == ["lab: critical container_docker_socket CIS 5.32 (audit-rec-privileged); "
+                     "critical container_privileged CIS 5.5 (audit-rec-privileged)"]
+    medium = audit.gate(rows, "medium")
+    assert [line.split(":")[0] for line in medium] == ["lab", "m"]
+    assert "m: medium no_log_rotation; medium daemon_icc_on CIS 2.2 (dockerd)" in medium[1]
+    items = medium[0].split(": ", 1)[1].split("; ")
+    assert items and {i.split()[0] for i in items} == {"critical", "high", "medium"}
+    with pytest.raises(Exception, match="unknown severity 'bad'"):
+        audit.gate(rows, "bad")
+
+
+@pytest.mark.parametrize("checks,fail_on,fail_on_action,expected", [
+    (None, None, False, dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False)),
+    ([], "", "false", dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False)),
+    (["images", "host"], "High", True, dict(checks=["host", "images"], fail_on="high", fail_on_action=True)),
+    ("daemon, files", "info", "yes", dict(checks=["daemon", "files"], fail_on="info", fail_on_action=True)),
+    ("[containers]", " low ", 0, dict(checks=["containers"], fail_on="low", fail_on_action=False)),
+    (["'host'"], "critical", None, dict(checks=["host"], fail_on="critical", fail_on_action=False)),
+])
+def test_options(checks, fail_on, fail_on_action, expected):
+    assert audit.options(checks, fail_on, fail_on_action) == expected
+
+
+@pytest.mark.parametrize("checks,fail_on,fail_on_action,message", [
+    (["host", "kernel"], "", False,
+     "dockerops_audit_checks must name some of host, daemon, files, containers, images; got 'kernel'"),
+    (",", "", False, "dockerops_audit_checks must name some of host, daemon, files, containers, images; got ','"),
+    ({"host": 1}, "", False, "dockerops_audit_checks must be a list of host, daemon, files, containers, images; got"),
+    (None, "severe", False,
+     "dockerops_audit_fail_on must be empty (never fail) or one of critical, high, medium, low, info; got 'severe'"),
+    (None, "", "perhaps", "dockerops_audit_fail_on_action must be a boolean; got 'perhaps'"),
+])
+def test_options_refused_by_name(checks, fail_on, fail_on_action, message):
+    with pytest.raises(audit.AuditError) as e:
+        audit.options(checks, fail_on, fail_on_action)
+    assert str(e.value).startswith(message)
+    with pytest.raises(AnsibleFilterError, match="^dockerops_audit_"):
+        filters()["docker_audit_options"](checks, fail_on, fail_on_action)
+
+
+def test_filters_as_the_audit_playbook_calls_them():
+    f = filters()
+    assert f["docker_audit_options"]("host")["checks"] == ["host"]
+    paths = f["docker_audit_file_paths"]('{"tlskey": "/etc/docker/key.pem"}')
+    assert paths[-1] == "/etc/docker/key.pem" and "/etc/docker/daemon.json" in paths
+    assert f["docker_audit_file_paths"]("") == f["docker_audit_file_paths"]("{nope") == paths[:-1]
+    rows = [f["docker_audit_row"](recorded_host(), "lab")]
+    assert f["docker_audit_gate"](rows, "critical")[0].startswith("lab: critical container_docker_socket")
+
+
+def test_markdown_lists_findings_per_host():
+    md = audit.markdown([audit.build_row("lab", recorded_host()), audit.build_row("ok", healthy())])
+    findings = md.split("## Findings", 1)[1]
+    assert "### lab" in findings and "### ok" not in findings
+    assert "- critical CIS 5.32 container_docker_socket, audit-rec-privileged: the engine's socket" in findings
+    assert "- medium container_writable_layer, audit-rec-writer: its writable layer holds 200 MiB" in findings
