@@ -6,7 +6,10 @@
 external resource, no link at all) with
 
 - the counts across the fleet per severity, whose checkboxes filter the page
-  by severity (plain inline JS; without JS everything stays shown);
+  by severity (plain inline JS; without JS everything stays shown): an
+  element with one severity is hidden by a class on the body and a CSS rule,
+  one with several (a host, a check) by the script when none of its
+  severities is checked;
 - the host table (click a column header to sort), hosts needing action first,
   each host's findings count a button that opens that host's section;
 - the counts per check across the fleet (hosts, findings, per severity), and a
@@ -57,8 +60,11 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
 });
 function applyFilter() {
   var on = {};
-  document.querySelectorAll('input.sev').forEach(function (i) { on[i.value] = i.checked; });
-  document.querySelectorAll('[data-sev]').forEach(function (el) {
+  document.querySelectorAll('input.sev').forEach(function (i) {
+    on[i.value] = i.checked;
+    document.body.classList.toggle('hide-' + i.value, !i.checked);
+  });
+  document.querySelectorAll('[data-sev*=" "]').forEach(function (el) {
     el.hidden = !el.dataset.sev.split(' ').some(function (s) { return on[s]; });
   });
 }
@@ -86,7 +92,7 @@ button.open { font: inherit; cursor: pointer; }
 .sev-critical { color: #fff; background: #8b0000; } .sev-high { color: #fff; background: #d9480f; }
 .sev-medium { background: #ffd43b; } .sev-low { background: #d0ebff; } .sev-info { background: #e9ecef; }
 [hidden] { display: none !important; }
-"""
+""" + "".join('body.hide-%s [data-sev="%s"] { display: none; }\n' % (s, s) for s in SEVERITIES + (NONE,))
 
 
 def _severity(host, value):

@@ -169,14 +169,21 @@ def test_host_table_orders_hosts_with_severity_and_opens_their_sections():
 
 
 def test_filter_values_cover_every_data_sev():
-    page = Page(audit_html.render_html(small_fleet(), GENERATED))
+    page_text = audit_html.render_html(small_fleet(), GENERATED)
+    page = Page(page_text)
     values = [a["value"] for tag, a in page.elements if tag == "input"]
     assert values == list(SEVERITIES) + ["none"]
     used = set()
     for dummy, a in page.elements:
         used.update((a.get("data-sev") or "").split())
     assert used == {"critical", "high", "low", "info", "none"}
-    assert "input.sev" in page.scripts[-1][1] and "el.hidden" in page.scripts[-1][1]
+    # One severity: a class on the body and a CSS rule hide it; several: the script, when none is checked.
+    style = page_text.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert [line for line in style.splitlines() if line.startswith("body.hide-")] == [
+        'body.hide-%s [data-sev="%s"] { display: none; }' % (v, v) for v in values]
+    script = page.scripts[-1][1]
+    assert "classList.toggle('hide-' + i.value, !i.checked)" in script
+    assert "querySelectorAll('[data-sev*=\" \"]')" in script and "el.hidden = !" in script
 
 
 def test_hostile_text_renders_as_text_and_the_json_block_stays_whole():
