@@ -11,8 +11,24 @@
 set -uo pipefail
 SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/.."
-# shellcheck disable=SC1091
-source .cache/lab.env
+# The lab (make lab) gives every suite its venv, images and mirrors. Without it
+# only the unit suite runs, on this machine's python3 with ansible-core and
+# pytest installed (docs/testing.md, "Without the lab").
+if [ -e .cache/lab.env ]; then
+  # shellcheck disable=SC1091
+  source .cache/lab.env
+elif [[ "$*" == unit ]]; then
+  if ! cmp -s tests/requirements-unit.txt .cache/venv-unit/.complete; then
+    echo "no lab here: making .cache/venv-unit for the unit tests (tests/requirements-unit.txt)" >&2
+    rm -rf .cache/venv-unit && python3 -m venv .cache/venv-unit &&
+      .cache/venv-unit/bin/pip install -q -r tests/requirements-unit.txt &&
+      cp tests/requirements-unit.txt .cache/venv-unit/.complete || exit 2
+  fi
+  export PATH="${PWD}/.cache/venv-unit/bin:${PATH}"
+else
+  echo "no lab here (.cache/lab.env is missing): run make lab first; only 'make unit' runs without it" >&2
+  exit 2
+fi
 
 ALL=(lint unit mutation tools build quickstart sanity molecule:fleet molecule:docker_install_ubuntu molecule:docker_daemon molecule:docker_install_centos_repo molecule:docker_install_el molecule:kernel_params molecule:lvm_thinpool molecule:docker_storage molecule:storage_move molecule:site_preflight molecule:engine28 molecule:k8s_node)
 # The VM lane, longest first. Each of these boots its own VM(s) on its own
@@ -41,7 +57,7 @@ suite_lint() {
   python tools/role-readme.py --check
 }
 suite_unit() {
-  python -m pytest -q -p no:cacheprovider tests/unit
+  python3 -m pytest -q -p no:cacheprovider tests/unit
 }
 # The full run (make mutation-all) takes about an hour; this re-mutates what changed
 # since the last one (tests/mutation/mutation.py), on one CPU beside the VM lane.
