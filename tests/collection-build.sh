@@ -41,7 +41,7 @@ grep -q download.docker.com/linux <<<"$(ansible localhost -m ansible.builtin.deb
 echo "dockerops.host resolves by FQCN from the installed tarball: playbooks, roles, modules, filters"
 
 # The example inventory sets only variables the roles take, with valid values.
-ansible-playbook -i "${OLDPWD}/examples/inventory" "${OLDPWD}/tests/example-inventory.yml" >"${tmp}/example.log" \
+ansible-playbook -i "${OLDPWD}/examples/inventory" "${OLDPWD}/tests/check-example-inventory.yml" >"${tmp}/example.log" \
   || { tail -30 "${tmp}/example.log" >&2; exit 1; }
 echo "examples/inventory: every host's variables pass the roles' argument specs"
 
