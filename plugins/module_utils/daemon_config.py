@@ -31,14 +31,6 @@ storage-driver storage-opts swarm-default-advertise-addr tls tlscacert tlscert t
 userland-proxy userland-proxy-path userns-remap
 """.split())
 
-# CIS Docker Benchmark section 2, the opt-in hardening.
-CIS_HARDENING = {
-    "live-restore": True,        # 2.15: containers survive an engine restart
-    "userland-proxy": False,     # 2.16: hairpin NAT instead of docker-proxy
-    "no-new-privileges": True,   # 2.14
-    "icc": False,                # 2.2: no traffic between containers on the default bridge
-}
-
 
 class DaemonConfigError(ValueError):
     pass

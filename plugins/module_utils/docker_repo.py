@@ -27,8 +27,6 @@ CHANNELS = ("stable", "test")
 # Docker's repository files dropped `edge` in 2020 and `nightly` in 2025.
 DEPRECATED_CHANNELS = {"edge": "test", "nightly": "test"}
 URL_SCHEMES = ("http://", "https://", "file://")
-# Docker's own DEFAULT key: 9DC8 5822 9FC7 DD38 854A E2D8 8D81 803C 0EBF CD88
-OFFICIAL_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 
 
 class DockerRepoError(ValueError):
@@ -149,12 +147,10 @@ def rpm_version_spec(version):
     return "%s*" % version
 
 
-# dpkg-query --showformat that dpkg_packages() reads: name, status, version, selection.
-DPKG_QUERY_FORMAT = "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${db:Status-Want}\\n"
-
-
 def dpkg_packages(text):
-    """What dpkg knows of some packages, from `dpkg-query --show --showformat DPKG_QUERY_FORMAT`.
+    """What dpkg knows of some packages, from `dpkg-query --show --showformat FORMAT` with FORMAT
+    `${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${db:Status-Want}\\n` (name, status, version, selection),
+    as roles/docker_install_ubuntu/tasks/preflight.yml runs it.
 
     Returns {name: {"installed": bool, "version": str, "selection": str}}. A package
     is installed when its status is "installed" (ii); one with only its configuration

@@ -149,10 +149,6 @@ def test_values_dockerd_rejects_at_start_are_caught(config, message):
         dc.check_values(config)
 
 
-def test_hardening_is_the_cis_set():
-    assert dc.CIS_HARDENING == {"live-restore": True, "userland-proxy": False, "no-new-privileges": True, "icc": False}
-
-
 def test_changed_keys_name_added_changed_and_removed_options():
     old = {"debug": False, "log-level": "info", "icc": False}
     new = {"debug": False, "log-level": "loud", "live-restore": True}
