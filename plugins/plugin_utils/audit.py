@@ -425,4 +425,3 @@ def markdown(rows, generated=""):
                     for f in row["findings"]]
             out.append("")
     return "\n".join(out)
-

@@ -149,8 +149,9 @@ def fleet(rows):
             c["hosts"].add(h["row"]["host"])
             c["entries"].append((h["row"]["host"], i))
             c["severities"][i["severity"]] += 1
-    check_list = sorted(checks.values(), key=lambda c: (min(RANK[s] for s, n in c["severities"].items() if n),
-                                                         -len(c["entries"]), c["check"]))
+    check_list = sorted(checks.values(),
+                        key=lambda c: (min(RANK[s] for s, n in c["severities"].items() if n), -len(c["entries"]),
+                                       c["check"]))
     clean = sum(1 for h in hosts if not h["items"])
     return dict(rows=rows, hosts=hosts, by_severity=by_severity, checks=check_list, clean=clean)
 
