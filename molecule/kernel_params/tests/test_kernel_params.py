@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 import testinfra.utils.ansible_runner
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
@@ -56,3 +57,15 @@ def test_boot_values_per_systemd_sysctl(host):
         key, value = (part.strip() for part in line.lstrip("-").split("=", 1))
         winning[key.replace("/", ".")] = value
     assert {name: winning.get(name) for name in WANTED} == WANTED
+
+
+def test_hand_made_swap_stays_off(host):
+    # side_effect.yml makes /labswapfile, turns it on, adds its fstab line and runs k8s_node's swap part, then
+    # reboots: this runs after that reboot (in the first verify, before side_effect, there is no swap file yet).
+    if not host.file("/labswapfile").exists:
+        pytest.skip("before side_effect: no swap file made yet")
+    assert host.check_output("cat /proc/swaps").splitlines()[1:] == []
+    fstab = host.file("/etc/fstab").content_string.splitlines()
+    assert "#dockerops.host.swap_off# /labswapfile none swap sw 0 0" in fstab
+    assert "/labswapfile none swap sw 0 0" not in fstab
+    assert host.file("/etc/systemd/system/labswapfile.swap").linked_to == "/dev/null"
