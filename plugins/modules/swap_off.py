@@ -110,8 +110,8 @@ masked_units:
   type: list
   elements: str
 masked_generators:
-  description: The generator masks created (in check mode, that would be):
-    C(/etc/systemd/system-generators/zram-generator), or none.
+  description: The generator masks created (in check mode, that would be), that is
+    C(/etc/systemd/system-generators/zram-generator) or none.
   returned: always
   type: list
   elements: str
