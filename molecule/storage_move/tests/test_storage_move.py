@@ -17,6 +17,13 @@ def test_engine_runs_overlay2(host):
     assert host.check_output("docker info --format '{{.Driver}}'") == "overlay2"
 
 
+def test_storage_fragment_in_the_fragments_dir_the_inventory_names(host):
+    fragment = host.file("/etc/docker/lab-fragments/40-storage.json")
+    assert json.loads(fragment.content_string) == {"storage-driver": "overlay2"}
+    assert not host.file("/etc/docker/dockerops.d/40-storage.json").exists
+    assert json.loads(host.file("/etc/docker/daemon.json").content_string)["storage-driver"] == "overlay2"
+
+
 def test_volume_and_its_file_carried_over(host):
     assert "lab-data" in host.check_output("docker volume ls --format '{{.Name}}'").split()
     path = host.check_output("docker volume inspect --format '{{.Mountpoint}}' lab-data")
