@@ -41,7 +41,7 @@ DEFAULT_INSECURE_CIDRS = ("127.0.0.0/8", "::1/128")
 _DISTRO_BUILD = re.compile(r"\+(dfsg|ds|really)|~|ubuntu|deb", re.I)
 _TCP_WARNING = re.compile(r"API is accessible on (https?://\S+?)(?: without encryption)", re.I)
 
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 UNITS = ("docker.service", "docker.socket")
 ETC_DOCKER = "/etc/docker"
 DAEMON_JSON = "/etc/docker/daemon.json"

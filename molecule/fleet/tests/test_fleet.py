@@ -75,13 +75,83 @@ def test_audit_runs_and_changes_no_host(audit):
 
 def test_hosts_needing_action_first_each_action_named(audit):
     rows = audit["json"]["hosts"]
-    assert [r["host"] for r in rows] == ["fleet-loop", "fleet-dirty", "fleet-healthy"]
-    codes = {r["host"]: sorted(a["code"] for a in r["actions"]) for r in rows}
+    # Worst severity first: the dirty host's privileged container with the socket (critical), the VM's loop-lvm
+    # and devicemapper (high), then the healthy host.
+    assert [r["host"] for r in rows] == ["fleet-dirty", "fleet-loop", "fleet-healthy"]
+    assert [r["severity"] for r in rows[:2]] == ["critical", "high"]
+    codes = {r["host"]: sorted((a["code"], a["severity"]) for a in r["actions"]) for r in rows}
     # The VM's bridge-nf values are dockerd's, set at its start: no sysctl.d file keeps them at boot. The
-    # containers run on the lab machine's kernel, which is not theirs to persist.
-    assert codes == {"fleet-loop": ["devicemapper", "loop_lvm", "no_log_rotation", "not_persisted"],
-                     "fleet-dirty": ["no_log_rotation"],
+    # containers run on the lab machine's kernel, which is not theirs to persist. The VM has no Docker SDK.
+    assert codes == {"fleet-loop": [("audit_incomplete", "high"), ("devicemapper", "high"), ("loop_lvm", "high"),
+                                    ("no_log_rotation", "medium"), ("not_persisted", "medium")],
+                     "fleet-dirty": [("no_log_rotation", "medium")],
                      "fleet-healthy": []}
+
+
+def findings_of(row, group_prefix=""):
+    return {(f["check"], f["subject"]): f for f in row["findings"] if f["check"].startswith(group_prefix)}
+
+
+def test_dirty_hosts_findings_are_what_the_engine_says(audit):
+    row = {r["host"]: r for r in audit["json"]["hosts"]}["fleet-dirty"]
+    h = lab_host("fleet-dirty")
+    inspect = json.loads(h.check_output("docker container inspect priv-sock"))[0]
+    assert inspect["HostConfig"]["Privileged"] is True
+    assert "/var/run/docker.sock" in [m["Source"] for m in inspect["Mounts"]]
+    found = findings_of(row)
+    assert (found[("container_privileged", "priv-sock")]["cis"], found[("container_privileged", "priv-sock")]["severity"]) \
+        == ("5.5", "critical")
+    assert found[("container_docker_socket", "priv-sock")]["cis"] == "5.32"
+    privileged = {n for n in h.check_output("docker ps -aq --no-trunc").split()
+                  if json.loads(h.check_output("docker container inspect %s" % n))[0]["HostConfig"]["Privileged"]}
+    assert len([f for f in row["findings"] if f["check"] == "container_privileged"]) == len(privileged) == 1
+    # One HEALTHCHECK-less finding per image docker lists (all imported, none has one).
+    images = set(h.check_output("docker images -aq --no-trunc").split())
+    assert len([f for f in row["findings"] if f["check"] == "image_no_healthcheck"]) == len(images) == 3
+    # CIS 2 from docker info and the absent daemon.json.
+    info = json.loads(h.check_output("docker info --format '{{json .}}'"))
+    assert h.run("test -e /etc/docker/daemon.json").rc != 0 and info["LiveRestoreEnabled"] is False
+    assert not any("userns" in o for o in info["SecurityOptions"])
+    daemon = {f["check"]: f["cis"] for f in row["findings"] if f["subject"] == "dockerd"}
+    assert {"daemon_icc_on": "2.2", "daemon_userns_off": "2.9", "daemon_no_new_privileges_off": "2.14",
+            "daemon_live_restore_off": "2.15", "daemon_userland_proxy_on": "2.16"}.items() <= daemon.items()
+    version = h.check_output("docker version --format '{{.Server.Version}}'")
+    assert daemon["engine_eol"] == "1.2.2"
+    assert [f["detail"] for f in row["findings"] if f["check"] == "engine_eol"][0].startswith("Engine %s:" % version)
+    # The socket and the unit files are as the benchmark wants, so no file finding; the data root is a volume.
+    assert h.check_output("stat -c '%a %U:%G' /var/run/docker.sock") == "660 root:docker"
+    assert findings_of(row, "file_") == {} and findings_of(row, "data_root") == {}
+    assert row["checks"] == ["host", "daemon", "files", "containers", "images"]
+    severities = ["critical", "high", "medium", "low", "info"]
+    assert [severities.index(f["severity"]) for f in row["findings"]] == \
+        sorted(severities.index(f["severity"]) for f in row["findings"])
+
+
+def test_gate_fails_naming_the_host_and_its_findings(tmp_path):
+    result = playbook("audit", tmp_path, "-e", "dockerops_hosts=fleet-dirty", "-e", "dockerops_audit_fail_on=high")
+    assert result.returncode != 0
+    assert "Hosts with findings at high or above: fleet-dirty: critical container_docker_socket CIS 5.32 (priv-sock)" \
+        in result.stdout
+    assert "critical container_privileged CIS 5.5 (priv-sock)" in result.stdout
+
+
+def test_gate_passes_with_the_host_checks_only(tmp_path):
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps({"dockerops_hosts": "fleet-dirty", "dockerops_audit_fail_on": "high",
+                                 "dockerops_audit_checks": ["host"]}))
+    result = playbook("audit", tmp_path, "-e", "@%s" % extra)
+    assert result.returncode == 0
+    row = json.loads((tmp_path / "dockerops-audit" / "audit.json").read_text())["hosts"][0]
+    assert row["host"] == "fleet-dirty" and row["checks"] == ["host"]
+    assert row["findings"] == [] and row["actions"] == [] and row["severity"] is None
+
+
+def test_audit_refuses_a_bad_option_before_any_host(tmp_path):
+    result = playbook("audit", tmp_path, "-e", "dockerops_audit_fail_on=severe")
+    assert result.returncode != 0
+    assert "dockerops_audit_fail_on must be empty (never fail) or one of critical, high, medium, low, info; got " \
+        "'severe'" in result.stdout
+    assert not any(h in recap_changed(result.stdout) for h in HOSTS)
 
 
 def test_rows_describe_each_host(audit):
@@ -98,7 +168,15 @@ def test_rows_describe_each_host(audit):
     for row in rows.values():
         assert row["bridge_nf"] == {"net.bridge.bridge-nf-call-iptables": "1",
                                     "net.bridge.bridge-nf-call-ip6tables": "1"}
-        assert row["kernel"] and row["errors"] == []
+        assert row["kernel"]
+    assert dirty["errors"] == healthy["errors"] == []
+    # The VM has no Docker SDK: its audit says so and the play went on.
+    assert len(loop["errors"]) == 1 and loop["errors"][0].startswith("docker_audit_info: ")
+    assert "python3-docker" in loop["errors"][0]
+    assert lab_host("fleet-loop").run("python3 -c 'import docker'").rc != 0
+    # The VM's data root is on its root file system (CIS 1.1.1); the containers' is a volume of its own.
+    assert [f["cis"] for f in loop["findings"] if f["check"] == "data_root_shared"] == ["1.1.1"]
+    assert lab_host("fleet-loop").check_output("findmnt -n -o TARGET -T /var/lib/docker") == "/"
     assert any("devicemapper" in w for w in loop["warnings"])
 
 
@@ -119,10 +197,13 @@ def test_disk_usage_matches_docker_system_df(audit):
 def test_markdown_lists_hosts_in_order_with_actions(audit):
     md = audit["md"]
     table = [line.split("|")[1].strip() for line in md.splitlines() if line.startswith("| fleet-")]
-    assert table == ["fleet-loop", "fleet-dirty", "fleet-healthy"]
-    assert "3 hosts, 2 need action" in md
-    actions = md.split("## Actions", 1)[1]
-    assert "### fleet-loop" in actions and "loop-lvm" in actions and "### fleet-healthy" not in actions
+    assert table == ["fleet-dirty", "fleet-loop", "fleet-healthy"]
+    needing = sum(1 for r in audit["json"]["hosts"] if r["severity"] not in (None, "info"))
+    assert "3 hosts, %d need action" % needing in md and needing >= 2
+    actions, findings = md.split("## Actions", 1)[1].split("## Findings", 1)
+    assert "### fleet-loop" in actions and "high: On devicemapper loop-lvm" in actions
+    assert "### fleet-healthy" not in actions
+    assert "- critical CIS 5.32 container_docker_socket, priv-sock: " in findings.split("### fleet-loop")[0]
 
 
 class _Table(html.parser.HTMLParser):
@@ -153,7 +234,7 @@ class _Table(html.parser.HTMLParser):
 def test_html_is_self_contained_and_sortable(audit):
     table = _Table()
     table.feed(audit["html"])
-    assert table.rows == ["fleet-loop", "fleet-dirty", "fleet-healthy"]
+    assert table.rows[:3] == ["fleet-dirty", "fleet-loop", "fleet-healthy"]
     assert table.external == []
     assert {"Host", "Actions", "Storage", "Images"} <= set(table.headers)
     assert "addEventListener('click'" in audit["html"] and "data-sort=" in audit["html"]
@@ -181,7 +262,7 @@ def test_prune_check_removes_nothing_and_lists_what_would_go(prune_check):
     assert report["check_mode"] is True and report["hosts"] == {}
     assert report["would_reclaim"]["fleet-healthy"] == report["would_reclaim"]["fleet-loop"] == 0
     assert report["would_reclaim"]["fleet-dirty"] > 11_000_000
-    assert "Would remove 2 images, 1 stopped containers" in prune_check["result"].stdout
+    assert "Would remove 2 images, 2 stopped containers" in prune_check["result"].stdout
 
 
 @pytest.fixture(scope="module")
