@@ -55,7 +55,7 @@ describe() {
 
 suite_lint() {
   yamllint -s . && ansible-lint --profile production --strict && antsibull-changelog lint &&
-  python tools/role-readme.py --check
+  python tools/role-readme.py --check && python tools/check-links.py
 }
 suite_unit() {
   python3 -m pytest -q -p no:cacheprovider tests/unit
