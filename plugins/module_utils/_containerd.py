@@ -22,6 +22,8 @@ import copy
 import json
 import re
 
+from ansible_collections.dockerops.host.plugins.module_utils.daemon_config import mask_url
+
 try:
     import tomllib  # Python >= 3.11
 except ImportError:  # pragma: no cover - depends on the target's Python
@@ -153,15 +155,17 @@ def check_mirrors(mirrors, varname="registry_mirrors"):
     """{registry: [mirror URL, ...]} checked: host[:port] (or _default) to http(s)://host[:port][/path] only."""
     for registry, urls in sorted(mirrors.items()):
         if not isinstance(registry, str) or not _REGISTRY.fullmatch(registry):
-            raise ContainerdError("%s: %s is not a registry name (host[:port], or _default)" % (varname,
-                                                                                                json.dumps(registry)))
+            raise ContainerdError("%s: %s is not a registry name (host[:port], or _default)" % (
+                varname, json.dumps(mask_url(registry)) if isinstance(registry, str) else repr(registry)))
         if not isinstance(urls, list) or not urls:
             raise ContainerdError("%s[%s]: give a non-empty list of mirror URLs" % (varname, registry))
-        for url in urls:
+        for index, url in enumerate(urls):
             if not isinstance(url, str) or not _MIRROR.fullmatch(url):
+                # Masked as docker_daemon's mirror check does: a user:password@ never reaches the output.
                 raise ContainerdError(
-                    "%s[%s]: %s is not a mirror URL (http(s)://host[:port][/path], no user:password@, query or "
-                    "fragment)" % (varname, registry, json.dumps(url) if isinstance(url, str) else repr(url)))
+                    "%s[%s][%d]: %s is not a mirror URL (http(s)://host[:port][/path], no user:password@, query or "
+                    "fragment)" % (varname, registry, index,
+                                   json.dumps(mask_url(url)) if isinstance(url, str) else repr(url)))
 
 
 def registry_server(registry):

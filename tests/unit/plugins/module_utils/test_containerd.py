@@ -207,7 +207,7 @@ def test_mirrors_checked():
     for mirrors, words in [({"docker io": ["https://m"]}, '"docker io" is not a registry name'),
                            ({"docker.io": []}, "docker.io]: give a non-empty list"),
                            ({"docker.io": "https://m"}, "give a non-empty list"),
-                           ({"docker.io": ["https://u:p@m"]}, '"https://u:p@m" is not a mirror URL'),
+                           ({"docker.io": ["https://u:p@m"]}, '"https://u:***@m" is not a mirror URL'),
                            ({"docker.io": ["ftp://m"]}, "is not a mirror URL"),
                            ({"docker.io": ["https://m/?q=1"]}, "is not a mirror URL"),
                            ({"docker.io": [5]}, "5 is not a mirror URL")]:
@@ -216,10 +216,25 @@ def test_mirrors_checked():
         assert words in str(e.value) and str(e.value).startswith("k8s_node_containerd_registry_mirrors")
 
 
+def test_a_mirror_password_is_never_in_the_message():
+    secret = "s3cr3t-Pa55"
+    for mirrors, words in [({"docker.io": ["https://m.example.com", "https://alice:%s@m.example.com/v2" % secret]},
+                            'registry_mirrors[docker.io][1]: "https://alice:***@m.example.com/v2" is not a mirror'),
+                           ({"docker.io": ["https://%s@m.example.com" % secret]}, '"https://***@m.example.com"'),
+                           ({"docker.io": ["https://alice:%s@m.example.com?x=%s" % (secret, secret)]},
+                            '"https://alice:***@m.example.com?***"'),
+                           ({"alice:%s@docker.io" % secret: ["https://m.example.com"]},
+                            '"alice:***@docker.io" is not a registry name')]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.check_mirrors(mirrors)
+        assert secret not in str(e.value) and secret not in repr(e.value)
+        assert words in str(e.value)
+
+
 def test_a_trailing_newline_is_no_registry_and_no_mirror():
     with pytest.raises(c.ContainerdError, match=r'^registry_mirrors: "docker.io\\n" is not a registry name'):
         c.check_mirrors({"docker.io\n": ["https://m.example.com"]})
-    with pytest.raises(c.ContainerdError, match=r'^registry_mirrors\[docker.io\]: "https://m.example.com\\n" is not'):
+    with pytest.raises(c.ContainerdError, match=r'^registry_mirrors\[docker.io\]\[0\]: "https://m.example.com\\n" is not'):
         c.check_mirrors({"docker.io": ["https://m.example.com\n"]})
 
 

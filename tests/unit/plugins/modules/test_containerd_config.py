@@ -208,9 +208,10 @@ def test_refusal_changes_nothing(module, tmp_path):
     assert kind == "Fail" and "has version = 3, which containerd 1.x does not read" in res["msg"]
     assert (tmp_path / "config.toml").read_text() == "version = 3\n" and host.restarts() == []
     host = Host("1.6.20", ["ctr-plugins-converged"])
-    kind, res = module(host, dict(registry_mirrors={"docker.io": ["https://u:p@m.example.com"]}),
+    kind, res = module(host, dict(registry_mirrors={"docker.io": ["https://u:pw-s3cr3t@m.example.com"]}),
                        config="version = 2\n")
-    assert kind == "Fail" and res["msg"].startswith("registry_mirrors[docker.io]: ") and host.calls == []
+    assert kind == "Fail" and res["msg"].startswith("registry_mirrors[docker.io][0]: ") and host.calls == []
+    assert "pw-s3cr3t" not in repr(res) and "u:***@m.example.com" in res["msg"]
 
 
 def test_hosts_toml_of_another_author_is_refused(module, tmp_path):
