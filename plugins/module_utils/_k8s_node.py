@@ -212,8 +212,8 @@ def cgroup_v1_refusal(check, allow_variable="fail_on_cgroup_v1: false"):
     refuse on what the host cannot tell)."""
     if check.get("version") != 1:
         return None
-    return ("The host runs on cgroup v1 (%s). The kubelet 1.31 and later deprecate cgroup v1 and 1.35 and later "
-            "refuse to start on it unless failCgroupV1 is false. Nothing was changed. Boot the host on cgroup v2 "
+    # The cause already reads "cgroup v1 (evidence): the kubelet 1.35 and later refuse ...": said once, not wrapped.
+    return ("The host runs on %s (1.31 and later deprecate it). Nothing was changed. Boot the host on cgroup v2 "
             "(systemd.unified_cgroup_hierarchy=1 on the kernel command line), or set %s to accept v1."
             % (check["cause"], allow_variable))
 

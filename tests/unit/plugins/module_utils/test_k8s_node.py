@@ -261,10 +261,14 @@ def test_cgroup_v1_refusal_only_on_v1(tree):
     tree.cgroup_v1()
     v1 = k8s.check_cgroup_version(tree.sys)
     msg = k8s.cgroup_v1_refusal(v1)
-    assert msg == ("The host runs on cgroup v1 (%s). The kubelet 1.31 and later deprecate cgroup v1 and 1.35 and "
-                   "later refuse to start on it unless failCgroupV1 is false. Nothing was changed. Boot the host on "
-                   "cgroup v2 (systemd.unified_cgroup_hierarchy=1 on the kernel command line), or set "
-                   "fail_on_cgroup_v1: false to accept v1." % v1["cause"])
+    assert msg.startswith("The host runs on cgroup v1 (%s/fs/cgroup/cgroup.controllers does not exist; hierarchies: "
+                          "blkio cpu " % tree.sys)
+    assert msg.endswith("unified): the kubelet 1.35 and later refuse to start on cgroup v1 unless failCgroupV1 is "
+                        "false (1.31 and later deprecate it). Nothing was changed. Boot the host on cgroup v2 "
+                        "(systemd.unified_cgroup_hierarchy=1 on the kernel command line), or set "
+                        "fail_on_cgroup_v1: false to accept v1.")
+    # Each said once: no "cgroup v1 (cgroup v1 (", one kubelet sentence.
+    assert msg.count("cgroup v1 (") == 1 and msg.count("the kubelet") == 1
     assert k8s.cgroup_v1_refusal(v1, "X: true").endswith("or set X: true to accept v1.")
     # Synthetic checks: a v2 problem (a missing controller) and an unknown version are not refused here.
     assert k8s.cgroup_v1_refusal(dict(name="cgroup_version", status="problem", version=2, cause="x")) is None

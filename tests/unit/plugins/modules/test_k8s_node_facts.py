@@ -283,8 +283,9 @@ def test_cgroup_v1_refused_with_fail_on_cgroup_v1_naming_the_variables(host):
     host.tree(t)
     kind, res = host.run({"fail_on_cgroup_v1": True})
     assert kind == "Fail" and res["cgroup_version"] == 1
-    assert res["msg"].startswith("The host runs on cgroup v1 (cgroup v1 (%s/fs/cgroup/cgroup.controllers does not "
+    assert res["msg"].startswith("The host runs on cgroup v1 (%s/fs/cgroup/cgroup.controllers does not "
                                  "exist; hierarchies: " % t.sys)
+    assert res["msg"].count("cgroup v1 (") == 1 and res["msg"].count("the kubelet") == 1
     assert "Nothing was changed." in res["msg"]
     assert res["msg"].endswith("or set fail_on_cgroup_v1: false (for the k8s_node role: "
                                "k8s_node_allow_cgroup_v1: true) to accept v1.")
