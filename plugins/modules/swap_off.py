@@ -26,7 +26,8 @@ description:
     figures and nothing changed, unless O(force).
   - The swap areas are turned off first; if one fails, the module fails with C(swapoff)'s words and nothing is
     written, so the next boot is as before.
-  - A host without systemd (a container) has no swap units; the unit step is then skipped.
+  - A host where systemd is not PID 1 (no C(/run/systemd/system), as in most containers) has no swap units and
+    runs no generators; the unit and generator steps are then skipped (nothing is masked).
 version_added: 0.1.0
 author: dockerops.host maintainers (@dockerops)
 options:
@@ -175,9 +176,11 @@ def main():
     fstab_text = read(module, p["fstab"]) if os.path.exists(p["fstab"]) else ""
     new_fstab, fstab_lines = _swap.fstab_swap_lines(fstab_text)
 
-    systemctl = module.get_bin_path("systemctl") if p["mask_units"] else None
+    # Units and generators only where systemd is PID 1: elsewhere (a container) no generator runs at boot.
+    systemd = p["mask_units"] and os.path.isdir(SYSTEMD_RUN)
+    systemctl = module.get_bin_path("systemctl") if systemd else None
     units = []
-    if systemctl and os.path.isdir(SYSTEMD_RUN):
+    if systemctl:
         units = _swap.units_to_mask(_swap.swap_units(run(module, [
             systemctl, "list-units", "--type", "swap", "--all", "--plain", "--no-legend", "--no-pager"])))
         argv = [systemctl, "list-unit-files", "--no-legend", "--plain", "--no-pager", "--"] + list(_swap.ZRAM_SERVICES)
@@ -186,7 +189,7 @@ def main():
             module.fail_json(msg="%s failed: %s" % (" ".join(argv), (err or out).strip() or "exit status %d" % rc),
                              rc=rc, stdout=out, stderr=err, cmd=argv)
         units += _swap.zram_services_to_mask(out)
-    generator = _swap.zram_generator_to_mask(ROOT) if p["mask_units"] else None
+    generator = _swap.zram_generator_to_mask(ROOT) if systemd else None
     generators = [generator] if generator else []
 
     result = dict(changed=bool(areas or fstab_lines or units or generators), active=areas,

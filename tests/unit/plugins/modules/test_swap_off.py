@@ -226,6 +226,16 @@ def test_zram_already_masked_is_unchanged(host):
     assert res["masked_units"] == [] and res["masked_generators"] == []
 
 
+def test_zram_generator_left_alone_without_systemd_as_pid_1(host):
+    # The generator is installed but /run/systemd/system is absent (a container): nothing masked, as documented.
+    zram_host(host)
+    host.set(fstab="fstab-vm-image.txt", systemd=False)
+    kind, res, calls = host.run()
+    assert kind == "Exit" and res["changed"] is False and calls == []
+    assert res["masked_units"] == [] and res["masked_generators"] == []
+    assert not os.path.lexists(host.root + "/etc/systemd/system-generators/zram-generator")
+
+
 def test_zram_left_alone_with_mask_units_false(host):
     zram_host(host)
     kind, res, calls = host.run({"mask_units": False})
