@@ -356,6 +356,9 @@ def main():
     mode.add_argument("--report", action="store_true", help="print baseline.json's scores as a Markdown table")
     parser.add_argument("--files", nargs="*", help="with --all: these files and the recorded ones that changed "
                                                    "(baseline.json keeps the rest)")
+    parser.add_argument("--only", action="store_true",
+                        help="with --all --files: these files alone, even if other recorded files changed (to record "
+                             "in parts; --changed still finds the others)")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--work", default=os.path.join(ROOT, ".cache", "mutation"))
     parser.add_argument("--no-run", action="store_true",
@@ -373,7 +376,9 @@ def main():
     files = plugin_files()
     canary = None
     todo = changed_files(baseline, files)
-    if args.all and args.files:  # the files named, and the recorded ones that changed
+    if args.all and args.files and args.only:  # the files named alone
+        todo = {f: todo.get(f, "named") for f in args.files}
+    elif args.all and args.files:  # the files named, and the recorded ones that changed
         todo = dict({f: why for f, why in todo.items() if f in baseline["files"]},
                     **{f: todo.get(f, "named") for f in args.files})
     elif args.all:
