@@ -23,6 +23,8 @@ BRIDGE_NF = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip
 ROTATED_ELSEWHERE = {"local", "journald", "syslog", "none", "fluentd", "gelf", "awslogs", "splunk", "etwlogs",
                      "gcplogs", "logentries"}
 DF_KINDS = ("images", "containers", "volumes", "build_cache")
+# The Markdown report lists a host's most severe findings only; the JSON and HTML have them all.
+MARKDOWN_FINDINGS = 20
 # The groups of checks dockerops_audit_checks selects, and the group of each action and finding.
 CHECK_GROUPS = ("host", "daemon", "files", "containers", "images")
 ACTION_SEVERITY = dict(audit_incomplete="high", loop_lvm="high", pool_full="critical", devicemapper="high",
@@ -327,8 +329,8 @@ def gate(rows, fail_on):
     audit_engine.severity_rank(fail_on)
     lines = []
     for row in order(rows):
-        items = ["%s %s" % (a["severity"], a["code"]) for a in row["actions"] if audit_engine.at_least(a["severity"],
-                                                                                                     fail_on)]
+        items = ["%s %s" % (a["severity"], a["code"]) for a in row["actions"]
+                 if audit_engine.at_least(a["severity"], fail_on)]
         items += ["%s %s%s (%s)" % (f["severity"], f["check"], " CIS " + f["cis"] if f["cis"] else "", f["subject"])
                   for f in row.get("findings") or [] if audit_engine.at_least(f["severity"], fail_on)]
         if items:
@@ -422,6 +424,9 @@ def markdown(rows, generated=""):
             out.append("### %s" % esc(row["host"]))
             out += ["- %s%s %s, %s: %s (%s)" % (f["severity"], " CIS " + f["cis"] if f["cis"] else "", f["check"],
                                                 esc(f["subject"]), esc(f["detail"]), esc(f["action"]))
-                    for f in row["findings"]]
+                    for f in row["findings"][:MARKDOWN_FINDINGS]]
+            if len(row["findings"]) > MARKDOWN_FINDINGS:
+                out.append("- and %d more, less severe (audit.json, audit.html)"
+                           % (len(row["findings"]) - MARKDOWN_FINDINGS))
             out.append("")
     return "\n".join(out)

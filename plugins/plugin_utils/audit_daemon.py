@@ -317,4 +317,3 @@ def host_findings(info, mounts):
     return [_row("data_root_shared", "1.1.1", "medium", root,
                  "the data root is on the file system mounted at %s: full images or container logs fill it" % mp,
                  "give %s a file system of its own (dockerops.host.docker_storage can move the data root)" % root)]
-

@@ -410,3 +410,17 @@ def test_markdown_lists_findings_per_host():
     assert "### lab" in findings and "### ok" not in findings
     assert "- critical CIS 5.32 container_docker_socket, audit-rec-privileged: the engine's socket" in findings
     assert "- medium container_writable_layer, audit-rec-writer: its writable layer holds 200 MiB" in findings
+
+
+def test_markdown_lists_a_hosts_most_severe_findings_only():
+    row = audit.build_row("lab", recorded_host())
+    row["findings"] = row["findings"] * 10
+    assert len(row["findings"]) > audit.MARKDOWN_FINDINGS
+    section = audit.markdown([row]).split("## Findings", 1)[1]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == audit.MARKDOWN_FINDINGS + 1
+    assert lines[0].startswith("- critical ")
+    assert lines[-1] == "- and %d more, less severe (audit.json, audit.html)" % (
+        len(row["findings"]) - audit.MARKDOWN_FINDINGS)
+    row["findings"] = row["findings"][:audit.MARKDOWN_FINDINGS]
+    assert "more, less severe" not in audit.markdown([row])
