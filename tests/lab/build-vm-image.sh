@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A bootable Debian 12 VM disk for the kernel-level scenarios, from Debian's
+# build-vm-image.sh [CODENAME] : bookworm (Debian 12, the default) or trixie (13).
+# A bootable Debian VM disk for the kernel-level scenarios, from Debian's
 # archive only: debootstrap with a kernel, lvm2, thin-provisioning-tools and
 # sshd, Debian's engine installed but not enabled, written into a raw ext4
 # disk with mke2fs -d. The kernel and initrd are
@@ -7,7 +8,7 @@
 # Prints the image directory (disk.raw, vmlinuz, initrd.img, id_ed25519).
 source "$(dirname "$0")/lib.sh"
 
-CODENAME=bookworm
+CODENAME="${1:-bookworm}"
 MIRROR="$(debian_mirror)"
 INCLUDE="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,lvm2,thin-provisioning-tools,\
 openssh-server,ifupdown,isc-dhcp-client,iproute2,procps,python3,python3-apt,sudo,e2fsprogs,util-linux"
@@ -72,7 +73,7 @@ ln -sf /dev/null "${rootfs}/etc/systemd/system/getty@tty1.service"
 
 cp "$(ls "${rootfs}"/boot/vmlinuz-* | sort -V | tail -1)" "${OUT}/vmlinuz"
 cp "$(ls "${rootfs}"/boot/initrd.img-* | sort -V | tail -1)" "${OUT}/initrd.img"
-mke2fs -q -t ext4 -L dockerops-root -d "${rootfs}" "${OUT}/disk.raw" 4G
+mke2fs -q -t ext4 -L dockerops-root -d "${rootfs}" "${OUT}/disk.raw" 4G >&2  # stdout is the image path alone
 rm -f "${OUT}/debootstrap.log"
 touch "${OUT}/.complete"
 log "VM image ready"

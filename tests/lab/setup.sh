@@ -9,15 +9,21 @@ source "$(dirname "$0")/lib.sh"
 bash "${LAB_DIR}/host-deps.sh"
 VENV="$(bash "${LAB_DIR}/venv.sh")"
 COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
-# The VM image (debootstrap and apt in a chroot: mostly waiting on the archive)
-# builds beside the container images; on a new machine that saves its ~3 min.
-bash "${LAB_DIR}/build-vm-image.sh" >/dev/null & vm_image_pid=$!
+# The VM images, Debian 12 and 13 (debootstrap and apt in a chroot: mostly
+# waiting on the archive), build beside the container images; on a new machine
+# that saves their ~3 min each.
+bash "${LAB_DIR}/build-vm-image.sh" bookworm >/dev/null & vm_image_pid=$!
+bash "${LAB_DIR}/build-vm-image.sh" trixie >/dev/null & vm13_image_pid=$!
+# A failed step must not leave them building (a rerun would build into the same directories).
+trap 'kill "${vm_image_pid}" "${vm13_image_pid}" 2>/dev/null || true' EXIT
 for codename in bookworm trixie; do bash "${LAB_DIR}/build-image.sh" "${codename}"; done
 for codename in noble jammy; do bash "${LAB_DIR}/build-ubuntu-image.sh" "${codename}"; done
 MIRROR="$(bash "${LAB_DIR}/build-fixture-mirror.sh")"
 bash "${LAB_DIR}/build-el-image.sh"
 EL_MIRROR="$(bash "${LAB_DIR}/build-el-fixture-repo.sh")"
-wait "${vm_image_pid}" || die "building the VM image failed (see its log above)"
+wait "${vm_image_pid}" || die "building the Debian 12 VM image failed (see its log above)"
+wait "${vm13_image_pid}" || die "building the Debian 13 VM image failed (see its log above)"
+trap - EXIT
 
 # This checkout as dockerops.host, beside its dependency collections.
 SELF="${REPO_ROOT}/.cache/collections"

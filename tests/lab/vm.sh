@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# vm.sh start NAME PORT : boot a lab VM from a fresh copy-on-write overlay of the
+# vm.sh start NAME PORT [CODENAME] : boot a lab VM (Debian 12 bookworm by default,
+#                         or trixie: Debian 13) from a fresh copy-on-write overlay of the
 #                         cached disk, with blank spare disks of 4G (/dev/vdb)
 #                         and 1G (/dev/vdc),
 #                         ssh forwarded to 127.0.0.1:PORT; waits for ssh.
@@ -10,13 +11,13 @@
 # does not emulate AVX and the other extensions guest libraries would pick
 # (docs/testing.md).
 source "$(dirname "$0")/lib.sh"
-action="${1:?usage: vm.sh start NAME PORT | stop NAME}"; name="${2:?name}"
+action="${1:?usage: vm.sh start NAME PORT [CODENAME] | stop NAME}"; name="${2:?name}"
 RUN="${DOCKEROPS_CACHE}/run/${name}"
 
 case "${action}" in
 start)
   port="${3:?port}"
-  image="$(bash "${LAB_DIR}/build-vm-image.sh")"
+  image="$(bash "${LAB_DIR}/build-vm-image.sh" "${4:-bookworm}")"
   [ -e "${RUN}/qemu.pid" ] && kill "$(cat "${RUN}/qemu.pid")" 2>/dev/null || true
   rm -rf "${RUN}"; mkdir -p "${RUN}"
   qemu-img create -q -f qcow2 -b "${image}/disk.raw" -F raw "${RUN}/root.qcow2"

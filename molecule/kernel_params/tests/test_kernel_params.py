@@ -35,7 +35,9 @@ def test_persisted_in_one_file(host):
     assert sorted(ln.split("=")[0].strip() for ln in lines) == sorted(WANTED)
     for name, value in WANTED.items():
         assert "%s=%s" % (name, value) in [ln.replace(" ", "") for ln in lines]
-    assert "bridge-nf" not in host.file("/etc/sysctl.conf").content_string
+    # Debian 13 ships no /etc/sysctl.conf at all.
+    sysctl_conf = host.file("/etc/sysctl.conf")
+    assert not sysctl_conf.exists or "bridge-nf" not in sysctl_conf.content_string
 
 
 def test_modules_load_at_boot(host):
@@ -62,10 +64,46 @@ def test_boot_values_per_systemd_sysctl(host):
 def test_hand_made_swap_stays_off(host):
     # side_effect.yml makes /labswapfile, turns it on, adds its fstab line and runs k8s_node's swap part, then
     # reboots: this runs after that reboot (in the first verify, before side_effect, there is no swap file yet).
-    if not host.file("/labswapfile").exists:
+    if not host.file("/root/side-effect-ran").exists:
         pytest.skip("before side_effect: no swap file made yet")
     assert host.check_output("cat /proc/swaps").splitlines()[1:] == []
     fstab = host.file("/etc/fstab").content_string.splitlines()
     assert "#dockerops.host.swap_off# /labswapfile none swap sw 0 0" in fstab
     assert "/labswapfile none swap sw 0 0" not in fstab
     assert host.file("/etc/systemd/system/labswapfile.swap").linked_to == "/dev/null"
+
+
+def test_seed_way_value_after_the_reboot(host):
+    # side_effect.yml appends net.core.somaxconn = 1024 to /etc/sysctl.conf and runs sysctl -p (the seed's way),
+    # checks sysctl_check's status (ok where systemd-sysctl reads sysctl.conf, not_persisted where it does not)
+    # and notes which it is, then reboots. Debian 12 reads the file at boot through the 99-sysctl.conf link;
+    # Debian 13 does not, so the value is lost there, as sysctl_check said.
+    if not host.file("/root/side-effect-ran").exists:
+        pytest.skip("before side_effect: the seed's way not tried yet")
+    marker = host.file("/root/sysctl-conf-at-boot")
+    expected = {"bookworm": "read", "trixie": "unread"}[host.system_info.codename]
+    assert marker.content_string.strip() == expected
+    value = host.check_output("sysctl -n net.core.somaxconn").strip()
+    if expected == "read":
+        assert value == "1024"
+    else:
+        assert value != "1024"
+
+
+K8S_NODE = dict(WANTED, **{"net.ipv6.conf.all.forwarding": "1", "net.ipv6.conf.default.forwarding": "1"})
+del K8S_NODE["vm.max_map_count"]
+
+
+def test_k8s_node_kernel_side_after_the_reboot(host):
+    # side_effect.yml runs k8s_node's kernel part (IPv6 forwarding asked for) before the reboot.
+    if not host.file("/root/side-effect-ran").exists:
+        pytest.skip("before side_effect: k8s_node's kernel part not run yet")
+    f = host.file("/etc/sysctl.d/90-k8s-node.conf")
+    assert f.user == "root" and f.mode == 0o644
+    lines = [ln.replace(" ", "") for ln in f.content_string.splitlines() if ln.strip() and not ln.startswith("#")]
+    assert sorted(lines) == sorted("%s=%s" % kv for kv in K8S_NODE.items())
+    modules = [ln.strip() for ln in host.file("/etc/modules-load.d/k8s-node.conf").content_string.splitlines()
+               if ln.strip() and not ln.startswith("#")]
+    assert sorted(modules) == ["br_netfilter", "overlay"]
+    for name, value in K8S_NODE.items():
+        assert host.check_output("sysctl -n %s" % name).strip() == value, name
