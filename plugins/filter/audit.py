@@ -18,6 +18,9 @@ description:
   - Each row has C(actions) (C(code), C(action), C(severity)), C(findings) (the container, image, daemon, file and
     host checks, each C(check), C(cis), C(severity), C(subject), C(detail), C(action), most severe first) and
     C(severity), the worst of both or null.
+  - C(docker_audit_fleet) adds what only the whole fleet shows: a C(duplicate_identity) action (high) on each host
+    whose DMI product_uuid or an adapter's MAC address another host has too (a cloned VM; kubeadm needs both
+    unique).
   - C(docker_audit_order) puts hosts by their worst severity first, then most actions and findings first, then by
     name.
   - C(docker_audit_options(fail_on, fail_on_action)) checks C(dockerops_audit_checks) (the input) and the
@@ -37,14 +40,14 @@ author: dockerops.host maintainers (@dockerops)
 
 import json
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit, audit_daemon, audit_engine
+from ansible_collections.dockerops.host.plugins.plugin_utils import audit, audit_daemon, audit_engine, audit_fleet
 from ansible_collections.dockerops.host.plugins.plugin_utils import audit_html
 from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
 
 
 def _wrap(func):
     return raising_filter_errors(func, (audit.AuditError, audit_engine.AuditEngineError,
-                                        audit_daemon.AuditDaemonError))
+                                        audit_daemon.AuditDaemonError, audit_fleet.AuditFleetError))
 
 
 def docker_audit_row(collected, host):
@@ -68,6 +71,7 @@ class FilterModule(object):
         return {
             "docker_audit_row": _wrap(docker_audit_row),
             "docker_audit_row_missing": _wrap(audit.unaudited_row),
+            "docker_audit_fleet": _wrap(audit.fleet),
             "docker_audit_order": _wrap(audit.order),
             "docker_audit_options": _wrap(docker_audit_options),
             "docker_audit_gate": _wrap(audit.gate),

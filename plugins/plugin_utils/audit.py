@@ -14,7 +14,7 @@ __metaclass__ = type
 import json
 import re
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon, audit_engine
+from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon, audit_engine, audit_fleet
 
 POOL_FULL_PERCENT = 80.0
 BRIDGE_NF = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables")
@@ -28,9 +28,10 @@ MARKDOWN_FINDINGS = 20
 # The groups of checks dockerops_audit_checks selects, and the group of each action and finding.
 CHECK_GROUPS = ("host", "daemon", "files", "containers", "images")
 ACTION_SEVERITY = dict(audit_incomplete="high", loop_lvm="high", pool_full="critical", devicemapper="high",
-                       bridge_nf_off="medium", not_persisted="medium", no_log_rotation="medium")
+                       bridge_nf_off="medium", not_persisted="medium", no_log_rotation="medium",
+                       duplicate_identity="high")
 ACTION_GROUP = dict(audit_incomplete=None, loop_lvm="daemon", pool_full="daemon", devicemapper="daemon",
-                    bridge_nf_off="host", not_persisted="host", no_log_rotation="daemon")
+                    bridge_nf_off="host", not_persisted="host", no_log_rotation="daemon", duplicate_identity="host")
 _FINDING_GROUP = (("container_", "containers"), ("image_", "images"), ("daemon_", "daemon"), ("engine_", "daemon"),
                   ("file_", "files"), ("data_root", "host"))
 
@@ -205,8 +206,10 @@ def build_row(host, collected):
     facts (setup min), storage (docker_storage_facts), sysctl (sysctl_check),
     group (getent), daemon_json (parsed daemon.json or None), host_info
     (docker_host_info with disk_usage), audit_info (docker_audit_info), files
-    (ansible.builtin.stat's looped results, or {path: stat}), mounts (Ansible's mounts facts), checks (the groups to run,
-    default all), errors (list of strings)."""
+    (ansible.builtin.stat's looped results, or {path: stat}), mounts (Ansible's mounts facts), network (the setup
+    module's network facts, as ansible_facts holds them) and product_uuid (/sys/class/dmi/id/product_uuid's text), for
+    the host's identity, which fleet() compares across hosts; checks (the groups to run, default all), errors (list of
+    strings)."""
     if not isinstance(collected, dict):
         raise AuditError("audit data for %s must be a dict, got %r" % (host, type(collected).__name__))
     checks = options(collected.get("checks"))["checks"]
@@ -248,6 +251,10 @@ def build_row(host, collected):
         "logging_driver": info.get("LoggingDriver"),
         "disk_usage": None,
         "checks": checks,
+        # Machine identity (product_uuid, MACs) that fleet() compares; not for a container (its host's) or without
+        # the host checks.
+        "identity": (audit_fleet.identity(collected.get("network") or {}, collected.get("product_uuid"))
+                     if "host" in checks and not _is_container(facts) else None),
         "actions": [],
         "findings": [],
         "severity": None,
@@ -302,6 +309,25 @@ def build_row(host, collected):
 def unaudited_row(host):
     """The row of a host the audit play could not finish (unreachable, or a task failed)."""
     return build_row(host, {"errors": ["not audited: the host was unreachable or a task failed (see the play output)"]})
+
+
+def fleet(rows):
+    """The rows, with a duplicate_identity action on every host whose product_uuid or MAC address another host has
+    too (audit_fleet.duplicates), its severity raised to match. Rows without an identity are not compared."""
+    if not isinstance(rows, list):
+        raise AuditError("rows must be a list, got %r" % type(rows).__name__)
+    found = audit_fleet.duplicates({r["host"]: r.get("identity") for r in rows})
+    out = []
+    for row in rows:
+        texts = found.get(row["host"], [])
+        if texts:
+            row = dict(row, actions=list(row["actions"]) + [
+                dict(code="duplicate_identity", action=t, severity=ACTION_SEVERITY["duplicate_identity"])
+                for t in texts])
+            row["severity"] = worst([a["severity"] for a in row["actions"]] +
+                                    [f["severity"] for f in row.get("findings") or []])
+        out.append(row)
+    return out
 
 
 def _rank(row):

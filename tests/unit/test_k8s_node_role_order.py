@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+import conftest
 import pytest
 import yaml
 
@@ -17,14 +18,22 @@ CHANGING = ["Load overlay and br_netfilter, and set bridge-nf and forwarding, no
             "Turn containerd's CRI plugin on, with the systemd cgroup driver, in one transaction",
             "Create the fragments directory"]
 
-pytestmark = pytest.mark.skipif(not shutil.which("ansible-playbook"), reason="needs ansible-playbook")
+# This checkout (or the mutation gate's copy of it) as dockerops.host, first; then the lab's dependency
+# collections (kernel_params uses community.general.modprobe), which the mutation gate's environment keeps in
+# DOCKEROPS_COLLECTIONS_PATH only.
+COLLECTIONS = [conftest.LINK_ROOT] + [p for p in os.environ.get("DOCKEROPS_COLLECTIONS_PATH", "").split(":") if p]
+HAS_DEPS = any(os.path.isdir(os.path.join(p, "ansible_collections", "community", "general")) for p in COLLECTIONS)
+
+pytestmark = [pytest.mark.skipif(not shutil.which("ansible-playbook"), reason="needs ansible-playbook"),
+              pytest.mark.skipif(not HAS_DEPS, reason="needs the lab's dependency collections (make lab)")]
 
 
 def listed(tmp_path, *args):
     play = tmp_path / "play.yml"
     play.write_text("- hosts: localhost\n  gather_facts: false\n  roles: [dockerops.host.k8s_node]\n")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=":".join(COLLECTIONS))
     out = subprocess.run(["ansible-playbook", "-i", "localhost,", str(play), "--list-tasks"] + list(args),
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, env=env).stdout
     names = []
     for line in out.splitlines():
         if "\tTAGS:" in line:

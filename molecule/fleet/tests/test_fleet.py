@@ -180,6 +180,20 @@ def test_rows_describe_each_host(audit):
     assert any("devicemapper" in w for w in loop["warnings"])
 
 
+def test_machine_identity_is_what_the_vm_says_and_no_host_repeats_one(audit):
+    rows = {r["host"]: r for r in audit["json"]["hosts"]}
+    # The VM's own adapter (QEMU's NIC) and DMI product_uuid, as its kernel shows them; the containers run on the
+    # lab machine, whose identity is not theirs.
+    vm = lab_host("fleet-loop")
+    mac = vm.check_output("cat /sys/class/net/eth0/address").strip().lower()
+    uuid_file = vm.file("/sys/class/dmi/id/product_uuid")
+    uuid = uuid_file.content_string.strip().lower() if uuid_file.exists else ""
+    uuid = uuid if re.match(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$", uuid) else None
+    assert rows["fleet-loop"]["identity"] == {"product_uuid": uuid, "macs": [mac]}
+    assert rows["fleet-dirty"]["identity"] is None and rows["fleet-healthy"]["identity"] is None
+    assert not any(a["code"] == "duplicate_identity" for r in rows.values() for a in r["actions"])
+
+
 def test_disk_usage_matches_docker_system_df(audit):
     rows = {r["host"]: r for r in audit["json"]["hosts"]}
     for name in HOSTS:

@@ -197,7 +197,7 @@ def test_markdown_and_html():
 def test_filters_are_registered_and_raise_filter_errors():
     assert set(filters()) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
                               "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size",
-                              "docker_audit_options", "docker_audit_gate", "docker_audit_file_paths"}
+                              "docker_audit_options", "docker_audit_gate", "docker_audit_file_paths", "docker_audit_fleet"}
     with pytest.raises(AnsibleFilterError, match="audit data for h1 must be a dict"):
         filters()["docker_audit_row"]("nope", "h1")
     with pytest.raises(AnsibleFilterError, match="disk usage must be"):
@@ -424,3 +424,40 @@ def test_markdown_lists_a_hosts_most_severe_findings_only():
         len(row["findings"]) - audit.MARKDOWN_FINDINGS)
     row["findings"] = row["findings"][:audit.MARKDOWN_FINDINGS]
     assert "more, less severe" not in audit.markdown([row])
+
+
+UUID = "4c4c4544-0042-3510-8052-b4c04f4e4d32"
+NET = {"interfaces": ["eth0", "docker0", "veth1"], "eth0": {"type": "ether", "macaddress": "52:54:00:12:34:56"},
+       "docker0": {"type": "bridge", "macaddress": "02:42:6a:66:95:2d"},
+       "veth1": {"type": "ether", "macaddress": "5a:52:e6:01:52:60"}}
+VM_FACTS = {"distribution": "Debian", "distribution_version": "12.15", "kernel": "6.1.0-50-amd64",
+            "virtualization_role": "guest", "virtualization_type": "kvm"}
+
+
+def test_the_row_carries_the_machine_identity_but_not_a_containers():
+    row = audit.build_row("vm1", healthy(facts=VM_FACTS, network=NET, product_uuid=UUID.upper() + "\n"))
+    assert row["identity"] == {"product_uuid": UUID, "macs": ["52:54:00:12:34:56"]}
+    container = dict(VM_FACTS, virtualization_type="docker")
+    assert audit.build_row("c1", healthy(facts=container, network=NET, product_uuid=UUID))["identity"] is None
+    # Not asked for: the host checks left out.
+    assert audit.build_row("vm1", healthy(facts=VM_FACTS, network=NET, product_uuid=UUID,
+                                          checks=["daemon"]))["identity"] is None
+
+
+def test_fleet_flags_cloned_identities_and_raises_their_severity():
+    clone = {"interfaces": ["eth0"], "eth0": {"type": "ether", "macaddress": "52:54:00:12:34:56"}}
+    other = {"interfaces": ["eth0"], "eth0": {"type": "ether", "macaddress": "52:54:00:00:00:07"}}
+    rows = [audit.build_row("vm1", healthy(facts=VM_FACTS, network=NET, product_uuid=UUID)),
+            audit.build_row("vm2", healthy(facts=VM_FACTS, network=clone, product_uuid=UUID)),
+            audit.build_row("vm3", healthy(facts=VM_FACTS, network=other, product_uuid="")),
+            audit.unaudited_row("gone")]
+    assert [r["severity"] for r in rows[:3]] == [None, None, None]
+    out = filters()["docker_audit_fleet"](rows)
+    assert [codes(r) for r in out] == [["duplicate_identity"] * 2, ["duplicate_identity"] * 2, [], ["audit_incomplete"]]
+    assert [r["severity"] for r in out] == ["high", "high", None, "high"]
+    assert [a["action"].split(" (")[0] for a in out[0]["actions"]] == [
+        "product_uuid %s is also the one of vm2" % UUID, "MAC address 52:54:00:12:34:56 is also on vm2"]
+    # The rows given are left as they were; a second pass is not needed (order() does not add them again).
+    assert codes(rows[0]) == [] and codes(audit.order(out)[0]) == ["duplicate_identity"] * 2
+    with pytest.raises(AnsibleFilterError, match="rows must be a list, got 'dict'"):
+        filters()["docker_audit_fleet"]({})
