@@ -18,7 +18,7 @@ description:
   - Each row has C(actions) (C(code), C(action), C(severity)), C(findings) (the container, image, daemon, file and
     host checks, each C(check), C(cis), C(severity), C(subject), C(detail), C(action), most severe first) and
     C(severity), the worst of both or null.
-  - C(docker_audit_fleet) adds what only the whole fleet shows: a C(duplicate_identity) action (high) on each host
+  - C(docker_audit_fleet) adds what only the whole fleet shows, a C(duplicate_identity) action (high) on each host
     whose DMI product_uuid or an adapter's MAC address another host has too (a cloned VM; kubeadm needs both
     unique).
   - C(docker_audit_order) puts hosts by their worst severity first, then most actions and findings first, then by
