@@ -89,7 +89,9 @@ def test_turns_off_comments_out_and_masks(host):
     ]
     text = recorded("fstab-with-swap.txt")
     assert host.writes[host.fstab] == _swap.fstab_swap_lines(text)[0]
-    assert res["diff"]["before"] == text and res["diff"]["after"] == host.writes[host.fstab]
+    assert res["diff"] == dict(before=text, after=host.writes[host.fstab], before_header=host.fstab,
+                               after_header=host.fstab)
+    assert res["active"] == _swap.parse_swaps(recorded("proc-swaps-two.txt"))
 
 
 def test_check_mode_changes_nothing(host):
@@ -119,7 +121,12 @@ def test_swap_that_does_not_fit_is_refused_naming_both_figures(host):
                                             _swap.parse_meminfo(recorded("proc-meminfo-used.txt")))
     assert "(%d MiB on /swapfile)" % (used // 1024) in res["msg"]
     assert "(%d MiB, keeping 10 %% of the total)" % (max(room, 0) // 1024) in res["msg"]
-    assert "force: true" in res["msg"]
+    assert res["msg"] == (
+        "Swap in use (%d MiB on /swapfile) does not fit in the memory available (%d MiB, keeping 10 %% of the total): "
+        "swapoff would have the kernel kill processes, containers included. Nothing was changed. Free memory first, "
+        "or set force: true (for the k8s_node role: k8s_node_swap_force: true) to accept it."
+        % (used // 1024, max(room, 0) // 1024))
+    assert res["active"] == _swap.parse_swaps(recorded("proc-swaps-used.txt"))
     assert calls == [] and host.writes == {}
 
 
@@ -137,6 +144,9 @@ def test_swapoff_failure_fails_before_writing(host):
     assert res["msg"] == ("/usr/sbin/swapoff /var/tmp/swap test failed: "
                           "swapoff: /var/tmp/swapfile2: swapoff failed: Invalid argument")
     assert res["rc"] == 4
+    assert res["cmd"] == ["/usr/sbin/swapoff", "/var/tmp/swap test"]
+    assert res["stderr"] == "swapoff: /var/tmp/swapfile2: swapoff failed: Invalid argument\n"
+    assert res["stdout"] == ""
     assert calls[-1] == ["/usr/sbin/swapoff", "/var/tmp/swap test"]
     assert host.writes == {}
 

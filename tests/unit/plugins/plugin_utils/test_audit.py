@@ -397,6 +397,8 @@ def test_options_refused_by_name(checks, fail_on, fail_on_action, message):
 def test_filters_as_the_audit_playbook_calls_them():
     f = filters()
     assert f["docker_audit_options"]("host")["checks"] == ["host"]
+    assert f["docker_audit_options"]("host")["fail_on_action"] is False
+    assert f["docker_audit_file_paths"](None) == f["docker_audit_file_paths"]("")
     paths = f["docker_audit_file_paths"]('{"tlskey": "/etc/docker/key.pem"}')
     assert paths[-1] == "/etc/docker/key.pem" and "/etc/docker/daemon.json" in paths
     assert f["docker_audit_file_paths"]("") == f["docker_audit_file_paths"]("{nope") == paths[:-1]
