@@ -37,9 +37,11 @@ class Host(object):
         self.version, self.plugins, self.dump = version, list(plugins), dump
         self.restart_rc, self.main_pid, self.validate = restart_rc, main_pid, validate
         self.calls = []
+        self.raw = []  # the argv lists as the module gave them, with the timeout prefix
         self.validated = []  # the texts containerd --config FILE config dump was given
 
-    def run(self, argv):
+    def run(self, argv, **kw):
+        self.raw.append((list(argv), kw))
         if argv[0].endswith("timeout"):
             argv = argv[2:]
         self.calls.append(argv)
@@ -77,9 +79,14 @@ def module(monkeypatch, tmp_path):
         path = tmp_path / "config.toml"
         if config is not None:
             path.write_text(config)
-        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: (
-            "/usr/bin/" + name if name in bins and name not in missing else None))
-        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: host.run(argv))
+        def get_bin_path(self, name, required=False, *a, **k):
+            if name in bins and name not in missing:
+                return "/usr/bin/" + name
+            if required:
+                self.fail_json(msg="Failed to find required executable %s" % name)
+            return None
+        monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
+        monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: host.run(argv, **kw))
         args = dict(dict(path=str(path), certs_dir=str(tmp_path / "certs.d"), timeout=0), **args)
         if check:
             args["_ansible_check_mode"] = True
@@ -221,8 +228,9 @@ def test_hosts_toml_of_another_author_is_refused(module, tmp_path):
     host = Host("1.6.20", ["ctr-plugins-converged"])
     kind, res = module(host, dict(registry_mirrors=MIRRORS, sandbox_image=PAUSE),
                        config=rec("1.6.20", "config-converged.toml"))
-    assert kind == "Fail" and res["msg"].startswith("%s exists and was not written by this module" % (
-        certs / "hosts.toml"))
+    assert kind == "Fail" and res["msg"] == (
+        "%s exists and was not written by this module: merge the mirrors for docker.io into it by hand, or remove "
+        "it. Nothing was changed." % (certs / "hosts.toml"))
     assert (certs / "hosts.toml").read_text() == 'server = "https://registry-1.docker.io"\n'
 
 
@@ -334,3 +342,185 @@ def test_unreadable_cri_with_the_file_right_does_not_restart(module, tmp_path, v
     assert res["messages"] == ["containerd not restarted: %s is already right, and its CRI plugin's status could "
                                "not be read (ctr plugins ls: %s)" % (tmp_path / "config.toml", err)]
     assert host.restarts() == [] and host.validated == []
+
+
+
+T = ["/usr/bin/timeout", "30"]
+LANG = {"environ_update": {"LANG": "C"}}
+VERSION = (T + ["/usr/bin/containerd", "--version"], LANG)
+CTR = (T + ["/usr/bin/ctr", "plugins", "ls"], LANG)
+VALIDATE = (T + ["/usr/bin/containerd", "--config", "NEWFILE", "config", "dump"], LANG)
+DUMP = (T + ["/usr/bin/containerd", "config", "dump"], LANG)
+RESTART = (["/usr/bin/systemctl", "restart", "containerd.service"], {})
+RESET = (["/usr/bin/systemctl", "reset-failed", "containerd.service"], {})
+JOURNAL = (["/usr/bin/journalctl", "--unit", "containerd", "--no-pager", "--lines", "20", "--output", "cat"], {})
+SHOW = (["/usr/bin/systemctl", "show", "--property", "MainPID", "--value", "containerd.service"], {})
+
+
+def raw(host):
+    """host.raw with the temporary file of the check named NEWFILE."""
+    return [([("NEWFILE" if a.endswith(".check") else a) for a in argv], kw) for argv, kw in host.raw]
+
+
+def changes(version, tmp_path):
+    if version == "1.6.20":
+        prefix, registry = "plugins.io.containerd.grpc.v1.cri.", "plugins.io.containerd.grpc.v1.cri."
+    else:
+        prefix, registry = "plugins.io.containerd.cri.v1.runtime.", "plugins.io.containerd.cri.v1.images."
+    return ['version: unset -> %s' % ("2" if version == "1.6.20" else "3"), 'disabled_plugins: ["cri"] -> []',
+            '%sregistry.config_path: unset -> "%s"' % (registry, tmp_path / "certs.d"),
+            '%scontainerd.runtimes.runc.runtime_type: unset -> "io.containerd.runc.v2"' % prefix,
+            '%scontainerd.runtimes.runc.options.SystemdCgroup: unset -> true' % prefix]
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_apply_result_and_commands_exactly(module, tmp_path, version):
+    host = Host(version, ["ctr-plugins-cri-disabled", "ctr-plugins-converged"])
+    kind, res = module(host, dict(registry_mirrors=MIRRORS), config=rec(version, "config-docker-ce.toml"))
+    assert kind == "Exit"
+    backup = res.pop("backup_file")
+    assert backup.startswith(str(tmp_path / "config.toml."))
+    assert res == dict(changed=True, action="restarted", changed_keys=changes(version, tmp_path),
+                       hosts_files=[str(tmp_path / "certs.d" / "docker.io" / "hosts.toml")], messages=[],
+                       version="1.6" if version == "1.6.20" else "2.1", config_version=2 if version == "1.6.20" else 3,
+                       cri="ok")
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, DUMP]
+    (path, _text), = host.validated
+    assert os.path.basename(path).startswith(".config.toml.") and path.endswith(".check")
+
+
+def test_check_mode_result_exactly(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"])
+    kind, res = module(host, {}, check=True, diff=True, config=rec("1.6.20", "config-docker-ce.toml"))
+    path = str(tmp_path / "config.toml")
+    diff = res.pop("diff")
+    assert diff["before_header"] == path and diff["after_header"] == path
+    assert diff["before"] == rec("1.6.20", "config-docker-ce.toml")
+    assert res == dict(changed=True, action="would_restart", changed_keys=changes("1.6.20", tmp_path),
+                       hosts_files=[], messages=[], version="1.6", config_version=2, cri=None)
+    assert raw(host) == [VERSION, CTR]
+
+
+def test_failed_verification_result_exactly(module, tmp_path):
+    host = Host("2.1.9", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"], dump="config-dump-cri-disabled")
+    kind, res = module(host, dict(registry_mirrors=MIRRORS), config=rec("2.1.9", "config-docker-ce.toml"))
+    certs = tmp_path / "certs.d"
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): plugins.io.containerd.cri.v1.runtime.containerd.runtimes"
+        ".runc.options.SystemdCgroup is false, not true; plugins.io.containerd.cri.v1.images.registry.config_path is "
+        '"", without %s; disabled_plugins still has io.containerd.grpc.v1.cri. containerd said: level=error '
+        'msg="failed to load plugin". The previous files were put back and containerd restarted on them (CRI plugin '
+        "now ok)." % (", ".join(changes("2.1.9", tmp_path)), certs))
+    assert res["messages"] == [] and res["action"] == "rolled_back" and res["cri"] is None
+    assert res["rc"] == 0 and res["stderr"] == ""
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, DUMP, JOURNAL, RESET, RESTART, CTR]
+
+
+def test_a_config_dump_that_fails_after_the_restart_is_rolled_back(module, tmp_path):
+    # containerd config dump answered with the recorded failure of containerd config dump on an unreadable file.
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"], dump="config-dump-file-broken")
+    before = rec("1.6.20", "config-docker-ce.toml")
+    kind, res = module(host, {}, config=before)
+    assert kind == "Fail" and res["action"] == "rolled_back"
+    assert res["msg"] == (
+        "containerd did not take the new configuration (%s): containerd config dump failed: %s. containerd said: "
+        'level=error msg="failed to load plugin". The previous files were put back and containerd restarted on them '
+        "(CRI plugin now ok)." % (", ".join(changes("1.6.20", tmp_path)),
+                                  rec("1.6.20", "config-dump-file-broken.stderr").strip()))
+    assert (tmp_path / "config.toml").read_text() == before
+
+
+def test_cri_not_coming_back_result_exactly(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-stopped"])
+    kind, res = module(host, {}, config=rec("1.6.20", "config-docker-ce.toml"))
+    err = rec("1.6.20", "ctr-plugins-stopped.stderr")
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): its CRI plugin is unreadable after 0s (ctr plugins ls: "
+        '%s). containerd said: level=error msg="failed to load plugin". The previous files were put back and '
+        "containerd restarted on them (CRI plugin now unreadable)." % (", ".join(changes("1.6.20", tmp_path)),
+                                                                       err.strip()))
+    assert res["rc"] == 1 and res["stderr"] == err and res["messages"] == []
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, JOURNAL, RESET, RESTART, CTR]
+
+
+def test_failed_restart_without_journalctl_result_exactly(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1)
+    kind, res = module(host, {}, config=rec("1.6.20", "config-docker-ce.toml"), missing=("journalctl",))
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): systemctl restart containerd failed: Job for "
+        "containerd.service failed.. containerd said: nothing. The previous files were put back and containerd "
+        "restarted on them (CRI plugin now not loaded)." % ", ".join(changes("1.6.20", tmp_path)))
+    assert res["rc"] == 1 and res["action"] == "rolled_back"
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, RESET, RESTART, CTR]
+
+
+def test_failed_restart_with_journalctl_names_what_containerd_said(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1)
+    kind, res = module(host, {}, config=rec("1.6.20", "config-docker-ce.toml"))
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): systemctl restart containerd failed: Job for "
+        'containerd.service failed.. containerd said: level=error msg="failed to load plugin". The previous files '
+        "were put back and containerd restarted on them (CRI plugin now not loaded)."
+        % ", ".join(changes("1.6.20", tmp_path)))
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, JOURNAL, RESET, RESTART, CTR]
+
+
+def test_no_ctr_and_no_timeout_with_the_file_right(module, tmp_path):
+    certs = tmp_path / "certs.d" / "docker.io"
+    certs.mkdir(parents=True)
+    (certs / "hosts.toml").write_text(rec("1.6.20", "hosts-docker.io.toml"))
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors=MIRRORS),
+                       config=rec("1.6.20", "config-converged.toml"), missing=("ctr", "timeout"))
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "none" and res["cri"] is None
+    assert res["messages"] == ["containerd not restarted: %s is already right, and its CRI plugin's status could "
+                               "not be read (ctr plugins ls: ctr not found)" % (tmp_path / "config.toml")]
+    assert raw(host) == [(["/usr/bin/containerd", "--version"], LANG)]
+
+
+def test_no_systemctl_fails_before_anything_runs(module):
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, {}, config=rec("1.6.20", "config-converged.toml"), missing=("systemctl",))
+    assert kind == "Fail" and res["msg"] == "Failed to find required executable systemctl" and host.calls == []
+
+
+def test_no_containerd_result_exactly(module):
+    host = Host("1.6.20", ["ctr-plugins-stopped"])
+    kind, res = module(host, {}, check=True, missing=("containerd",))
+    assert kind == "Exit" and res == dict(
+        changed=False, action="no_containerd", changed_keys=[], hosts_files=[],
+        messages=["check mode: containerd is not installed yet, so there is no configuration to check"])
+    kind, res = module(host, {}, missing=("containerd",))
+    assert kind == "Fail" and res == dict(
+        changed=False, action="none", changed_keys=[], hosts_files=[], messages=[],
+        msg="containerd is not installed here (no containerd binary): install the "
+        "engine first (dockerops.host.docker_install_ubuntu or docker_install_centos).")
+    assert host.calls == []
+
+
+def test_started_before_message_and_command_exactly(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-converged"], dump="config-dump-debian-converged", main_pid=str(os.getpid()))
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-debian-converged.toml"))
+    os.utime(str(path), (time.time() + 10, time.time() + 10))
+    kind, res = module(host, {}, check=True)
+    assert kind == "Exit" and res["messages"] == ["restart: containerd started before %s was last written" % path]
+    assert raw(host) == [VERSION, CTR, SHOW]
+
+
+def boot_time():
+    with open("/proc/stat") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("btime"))
+
+
+@pytest.mark.parametrize("main_pid", ["0", "", "999999999", "self"])
+def test_containerd_started_after_the_file_or_unknown_is_not_restarted(module, tmp_path, main_pid):
+    # "self": this process stands in for containerd, started after the file's time (set just after boot).
+    host = Host("1.6.20", ["ctr-plugins-converged"], dump="config-dump-debian-converged",
+                main_pid=str(os.getpid()) if main_pid == "self" else main_pid)
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-debian-converged.toml"))
+    os.utime(str(path), (boot_time() + 2, boot_time() + 2))
+    kind, res = module(host, {}, check=True)
+    assert kind == "Exit" and res["changed"] is False and res["action"] == "none" and res["messages"] == []
+    assert raw(host) == [VERSION, CTR, SHOW]
