@@ -313,3 +313,231 @@ def test_debian_dump_has_neither_systemd_cgroup_nor_the_sandbox():
 def test_dump_not_toml():
     with pytest.raises(c.ContainerdError, match="containerd config dump is not valid TOML"):
         c.check_dump("[", 1)
+
+
+# -- exact messages and edge cases (mutation gate) -------------------------------------------------------------------
+
+def test_loads_without_tomllib(monkeypatch):
+    monkeypatch.setattr(c, "tomllib", None)
+    with pytest.raises(c.ContainerdError) as e:
+        c.loads("", PATH)
+    assert str(e.value) == ("reading /etc/containerd/config.toml needs Python 3.11's tomllib (or the tomli package) "
+                            "on the host")
+
+
+def test_loads_invalid_toml_message():
+    with pytest.raises(c.ContainerdError) as e:
+        c.loads("version = [\n", PATH)
+    assert str(e.value).startswith(PATH + " is not valid TOML (")
+    assert str(e.value).endswith("): fix it first. Nothing was changed.")
+
+
+def test_version_exact_messages_and_leading_v():
+    # Synthetic: containerd.io's form of the version line (third field with a leading v).
+    assert c.parse_version("containerd containerd.io v1.6.20 abc") == (1, 6)
+    for out, shown in [(None, "''"), ("containerd x", "'containerd x'"), ("  ", "''")]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.parse_version(out)
+        assert str(e.value) == "cannot read containerd's version from `containerd --version`: %s" % shown
+
+
+def test_restart_reason_exact():
+    unread = ("containerd not restarted: /etc/containerd/config.toml is already right, and its CRI plugin's status "
+              "could not be read (ctr plugins ls: %s)")
+    assert c.restart_reason(True, None, 1, None, False, PATH) == (True, None)
+    assert c.restart_reason(False, None, 1, None, False, PATH) == (False, unread % "exit status 1")
+    assert c.restart_reason(False, None, 2, "", True, PATH) == (False, unread % "exit status 2")
+    assert c.restart_reason(False, None, 1, rec("2.1.9", "ctr-plugins-stopped.stderr"), False, PATH) == (
+        False, unread % " ".join(rec("2.1.9", "ctr-plugins-stopped.stderr").split()))
+    assert c.restart_reason(False, None, 0, "", False, PATH) == (
+        True, "restart: containerd's CRI plugin is not loaded (ctr plugins ls)")
+    assert c.restart_reason(False, "error", 0, "", False, PATH) == (
+        True, "restart: containerd's CRI plugin is error (ctr plugins ls)")
+    assert c.restart_reason(False, "ok", 0, "", True, PATH) == (
+        True, "restart: containerd started before /etc/containerd/config.toml was last written")
+    assert c.restart_reason(False, "ok", 0, "", False, PATH) == (False, None)
+
+
+@pytest.mark.parametrize("version", ["1.6.20", "2.1.9"])
+def test_refused_exact(version):
+    err = rec(version, "config-dump-file-broken.stderr")
+    last = [line.strip() for line in err.splitlines() if line.strip()][-1]
+    assert c.refused(1, err, PATH) == (
+        "containerd does not take the new /etc/containerd/config.toml (containerd --config NEWFILE config dump "
+        "exited 1: %s). Nothing was changed." % last)
+    for err in (None, "", "\n  \n"):
+        assert c.refused(2, err, PATH) == (
+            "containerd does not take the new /etc/containerd/config.toml (containerd --config NEWFILE config dump "
+            "exited 2: nothing said). Nothing was changed.")
+
+
+def test_file_version_exact():
+    assert c.file_version({"version": 2}, 1, PATH) == (2, False)
+    assert c.file_version({"version": 2}, 2, PATH) == (2, False)
+    assert c.file_version({"version": 3}, 2, PATH) == (3, False)
+    assert c.file_version({}, 1, PATH) == (2, True)
+    assert c.file_version({"disabled_plugins": ["cri"]}, 2, PATH) == (3, True)
+    for data, msg in [
+        ({"plugins": {}}, "/etc/containerd/config.toml has plugin tables but no version key: containerd reads it as "
+                          "config version 1, whose layout this module does not merge into; add version = 2 (and the "
+                          "version 2 plugin names) by hand, or start from `containerd config default`. Nothing was "
+                          "changed."),
+        ({"version": 3}, "/etc/containerd/config.toml has version = 3, which containerd 1.x does not read (it needs "
+                         "containerd 2.0 or later). Nothing was changed."),
+        ({"version": "2"}, '/etc/containerd/config.toml has version = "2": this module merges into config versions 2 '
+                           'and 3 only. Nothing was changed.'),
+    ]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.file_version(data, 1, PATH)
+        assert str(e.value) == msg
+
+
+def test_check_mirrors_exact():
+    for mirrors, msg in [
+        ({5: ["https://m"]}, "registry_mirrors: 5 is not a registry name (host[:port], or _default)"),
+        ({"docker.io": []}, "registry_mirrors[docker.io]: give a non-empty list of mirror URLs"),
+        ({"docker.io": ["https://m", "ftp://m"]},
+         'registry_mirrors[docker.io][1]: "ftp://m" is not a mirror URL (http(s)://host[:port][/path], no '
+         'user:password@, query or fragment)'),
+    ]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.check_mirrors(mirrors)
+        assert str(e.value) == msg
+
+
+def test_toml_string_exact():
+    assert c.value(" ") == '" "'
+    assert c.value("\x1f\x7f\x00") == '"\\u001f\\u007f\\u0000"'
+    assert c.value("\ud7ff\ue000") == '"\ud7ff\ue000"'
+    for s in ("\ud800", "\udfff", "a\udc00"):
+        with pytest.raises(c.ContainerdError) as e:
+            c.value(s)
+        assert str(e.value) == "cannot write %r as TOML: it holds a lone surrogate, not a character" % (s,)
+    with pytest.raises(c.ContainerdError) as e:
+        c.value(1.5)
+    assert str(e.value) == "cannot write 1.5 as TOML"
+
+
+def test_redact_values_that_only_look_like_keys():
+    # A non-secret string or bare value that holds "password = x" is left as is; arrays and inline tables are searched.
+    text = ('note = "password = x"\nmode = Xpassword=1\nlist = [{ token = "t" }]\n')
+    assert c.redact(text) == 'note = "password = x"\nmode = Xpassword=1\nlist = [{ token = "<redacted>" }]\n'
+
+
+def test_redact_multi_line_strings():
+    assert c.redact('password = """a\nb"""\nx = 1\n') == 'password = "<redacted>"\nx = 1\n'
+    assert c.redact("password = '''a\nb\nc'''\nx = 1\n") == 'password = "<redacted>"\nx = 1\n'
+    assert c.redact('password = """abc\nmore\n"""\nx = 1\n') == 'password = "<redacted>"\nx = 1\n'
+    assert c.redact('password = """"""\nx = 1\n') == 'password = "<redacted>"\nx = 1\n'
+    assert c.redact('password = """abc"""\nx = 1\n') == 'password = "<redacted>"\nx = 1\n'
+    assert c.redact("password = '''''' \nx = 1\n") == 'password = "<redacted>" \nx = 1\n'
+    assert c.redact('x = 1\npassword = """abc') == 'x = 1\npassword = "<redacted>"'
+    assert c.redact('password = """abc') == 'password = "<redacted>"'
+
+
+@pytest.mark.parametrize("line, keys", [
+    ("[", None),
+    ("[a", None),
+    ("[ a . ", None),
+    ('[ "a"', None),
+    ("[ 'a'", None),
+    ("[Xa.b]", ("Xa", "b")),
+    ('["a"X]', None),
+    ('[""]', ("",)),
+    ("['']", ("",)),
+    ('["\\\\"]', ("\\",)),
+    ("['a'.'b']", ("a", "b")),
+])
+def test_header_keys_edges(line, keys):
+    assert c.header_keys(line) == keys
+
+
+def test_statements_exact():
+    assert c.statements(["a = 1"]) == [("key", 0, 0, "a")]
+    assert c.statements(["", "# c", "[t]", "a = 1", "b = [", "  2,", "]"]) == [
+        ("header", 2, 2, ("t",)), ("key", 3, 3, "a"), ("key", 4, 6, "b")]
+    with pytest.raises(c.ContainerdError) as e:
+        c.statements(["a = 1", "", "b ="])
+    assert str(e.value) == "line 3 does not parse"
+
+
+def test_set_key_exact():
+    assert c.set_key([], ("t",), "a.b", 1) == ["[t]", '  "a.b" = 1']
+    assert c.set_key(["a = 1", ""], ("t",), "k", 1) == ["a = 1", "", "[t]", "  k = 1"]
+    assert c.set_key(["a = 1"], ("t", "u.v"), "k", 1) == ["a = 1", "", '[t."u.v"]', "  k = 1"]
+    assert c.set_key(["[t]", "a = 1"], (), "x", 1) == ["x = 1", "[t]", "a = 1"]
+    assert c.set_key(["a = [", "  1,", "]"], (), "version", 2) == ["version = 2", "a = [", "  1,", "]"]
+    assert c.set_key(["[t]", "  a = [", "1]"], ("t",), "b", 1) == ["[t]", "  a = [", "1]", "  b = 1"]
+    assert c.set_key(["  [t]", "[u]"], ("t",), "b", 1) == ["  [t]", "    b = 1", "[u]"]
+    assert c.set_key(["[t]", "    b = 0 # c"], ("t",), "b", 1) == ["[t]", "    b = 1"]
+
+
+def test_plan_returns_everything():
+    got = c.plan("", 1, PATH)
+    assert got == dict(
+        text=('version = 2\n\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"'
+              '\n\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = '
+              '"io.containerd.runc.v2"\n\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+              '  SystemdCgroup = true\n'),
+        changes=["version: unset -> 2",
+                 'plugins.io.containerd.grpc.v1.cri.registry.config_path: unset -> "/etc/containerd/certs.d"',
+                 'plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.runtime_type: unset -> '
+                 '"io.containerd.runc.v2"',
+                 "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.options.SystemdCgroup: unset -> true"],
+        version=2, layout=c.LAYOUTS[2], runtime_type=c.RUNC_V2)
+
+
+def test_plan_keeps_the_users_runtime_type_and_text():
+    # Synthetic: the recorded converged file with another runtime_type, and without its last newline.
+    text = rec("1.6.20", "config-converged.toml").replace('"io.containerd.runc.v2"', '"io.containerd.runsc.v1"')
+    got = c.plan(text.rstrip("\n"), 1, PATH, sandbox_image=PAUSE)
+    assert got["changes"] == [] and got["text"] == text.rstrip("\n")
+    assert got["runtime_type"] == "io.containerd.runsc.v1"
+
+
+def test_plan_refusal_messages_exact():
+    for text, msg in [
+        ('version = 2\n[plugins]\n  "io.containerd.grpc.v1.cri" = { sandbox_image = "x" }\n',
+         "cannot merge plugins.io.containerd.grpc.v1.cri.registry.config_path into /etc/containerd/config.toml "
+         "safely: the file defines that table in a way this module does not edit (an inline table or dotted keys). "
+         'Set it by hand to "/etc/containerd/certs.d", or write the table as a [section] header. Nothing was '
+         "changed."),
+        ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n',
+         "/etc/containerd/config.toml sets plugins.io.containerd.grpc.v1.cri.registry.mirrors, which containerd "
+         "refuses next to config_path (the hosts.toml directory this module manages): move those mirrors to "
+         "k8s_node_containerd_registry_mirrors (hosts.toml) and remove the table. Nothing was changed."),
+        ('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/docker/certs.d"\n',
+         '/etc/containerd/config.toml sets plugins.io.containerd.grpc.v1.cri.registry.config_path = '
+         '"/etc/docker/certs.d", which does not include /etc/containerd/certs.d (where the registry mirrors\' '
+         "hosts.toml files go): add it (directories are separated by ':') or set k8s_node_containerd_certs_dir to "
+         "one of them. Nothing was changed."),
+    ]:
+        with pytest.raises(c.ContainerdError) as e:
+            c.plan(text, 1, PATH)
+        assert str(e.value) == msg
+
+
+def test_plan_refuses_an_edit_that_changes_other_settings(monkeypatch):
+    # The last check, reached through an edit that also adds a key (set_key wrapped): the file is left alone.
+    set_key = c.set_key
+
+    def also_adds(lines, table, key, new):
+        return set_key(lines, table, key, new) + ([] if "zz_extra = 1" in lines else ["zz_extra = 1"])
+    monkeypatch.setattr(c, "set_key", also_adds)
+    with pytest.raises(c.ContainerdError) as e:
+        c.plan(rec("1.6.20", "config-default.stdout"), 1, PATH, sandbox_image=PAUSE)
+    assert str(e.value) == (
+        "cannot merge plugins.io.containerd.grpc.v1.cri.registry.config_path, "
+        "plugins.io.containerd.grpc.v1.cri.containerd.runtimes.runc.options.SystemdCgroup, "
+        "plugins.io.containerd.grpc.v1.cri.sandbox_image into /etc/containerd/config.toml safely: the edit would "
+        "change other settings of the file. Set them by hand. Nothing was changed.")
+
+
+def test_check_dump_config_path_list_and_disabled_entries():
+    dump = rec("1.6.20", "config-dump-converged.stdout")
+    assert c.check_dump(dump.replace('config_path = "/etc/containerd/certs.d"',
+                                     'config_path = "/etc/docker/certs.d:/etc/containerd/certs.d"'), 1,
+                        sandbox_image=PAUSE) == []
+    assert c.check_dump(dump.replace("disabled_plugins = []", 'disabled_plugins = ["cri", "io.containerd.grpc.v1.cri"]',
+                                     1), 1, sandbox_image=PAUSE) == [
+        "disabled_plugins still has cri, io.containerd.grpc.v1.cri"]
