@@ -524,3 +524,32 @@ def test_containerd_started_after_the_file_or_unknown_is_not_restarted(module, t
     kind, res = module(host, {}, check=True)
     assert kind == "Exit" and res["changed"] is False and res["action"] == "none" and res["messages"] == []
     assert raw(host) == [VERSION, CTR, SHOW]
+
+
+def own_start():
+    """When this process started, in seconds since the epoch, from /proc (as containerd_config reads it)."""
+    with open("/proc/self/stat") as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    return boot_time() + ticks / float(os.sysconf("SC_CLK_TCK"))
+
+
+@pytest.mark.parametrize("offset, restart", [(1.5, True), (0.5, False)])
+def test_containerd_started_before_allows_one_second(module, tmp_path, offset, restart):
+    # This process stands in for containerd; the file's time is set offset seconds after it started.
+    host = Host("1.6.20", ["ctr-plugins-converged"], dump="config-dump-debian-converged", main_pid=str(os.getpid()))
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-debian-converged.toml"))
+    os.utime(str(path), (own_start() + offset, own_start() + offset))
+    kind, res = module(host, {}, check=True)
+    assert kind == "Exit" and res["changed"] is restart
+    assert res["action"] == ("would_restart" if restart else "none")
+
+
+def test_restart_waits_for_the_cri_plugin(module, tmp_path, monkeypatch):
+    slept = []
+    monkeypatch.setattr(containerd_config.time, "sleep", slept.append)
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-stopped", "ctr-plugins-converged"])
+    kind, res = module(host, dict(timeout=30), config=rec("1.6.20", "config-docker-ce.toml"))
+    assert kind == "Exit" and res["action"] == "restarted" and res["cri"] == "ok"
+    assert slept == [1]
+    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, CTR, DUMP]
