@@ -38,6 +38,7 @@ class Host(object):
         self.restart_rc, self.main_pid, self.validate = restart_rc, main_pid, validate
         self.calls = []
         self.raw = []  # the argv lists as the module gave them, with the timeout prefix
+        self.modes = []  # the permission bits of the files containerd --config FILE config dump was given
         self.validated = []  # the texts containerd --config FILE config dump was given
 
     def run(self, argv, **kw):
@@ -53,6 +54,7 @@ class Host(object):
         if tool == "containerd" and rest[:1] == ["--config"] and rest[2:] == ["config", "dump"]:
             with open(rest[1]) as f:
                 self.validated.append((rest[1], f.read()))
+            self.modes.append(os.stat(rest[1]).st_mode & 0o7777)
             return run_rec(self.version, self.validate)
         if tool == "ctr":
             name = self.plugins.pop(0) if len(self.plugins) > 1 else self.plugins[0]
@@ -553,3 +555,56 @@ def test_restart_waits_for_the_cri_plugin(module, tmp_path, monkeypatch):
     assert kind == "Exit" and res["action"] == "restarted" and res["cri"] == "ok"
     assert slept == [1]
     assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, CTR, DUMP]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640])
+def test_the_file_containerd_checks_has_the_mode_of_the_file(module, tmp_path, mode):
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-docker-ce.toml"))
+    path.chmod(mode)
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"])
+    kind, res = module(host, {})
+    assert kind == "Exit" and host.modes == [mode]
+
+
+def test_check_mode_without_restart_and_a_removed_hosts_toml_in_the_diff(module, tmp_path):
+    (tmp_path / "certs.d" / "docker.io").mkdir(parents=True)
+    hosts = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
+    hosts.write_text(rec("1.6.20", "hosts-docker.io.toml"))
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE), check=True, diff=True,
+                       config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "none" and res["messages"] == []
+    assert res["diff"] == dict(before_header=str(hosts), after_header=str(hosts),
+                               before=rec("1.6.20", "hosts-docker.io.toml"), after="")
+    assert hosts.exists() and host.restarts() == []
+
+
+def test_cri_not_loaded_after_the_restart_is_rolled_back(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"])
+    kind, res = module(host, {}, config=rec("1.6.20", "config-docker-ce.toml"))
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): its CRI plugin is not loaded after 0s (ctr plugins ls). "
+        'containerd said: level=error msg="failed to load plugin". The previous files were put back and containerd '
+        "restarted on them (CRI plugin now not loaded)." % ", ".join(changes("1.6.20", tmp_path)))
+    assert res["rc"] == 0 and res["action"] == "rolled_back"
+
+
+def test_failed_verification_names_the_sandbox_image(module, tmp_path):
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"], dump="config-dump-cri-disabled")
+    kind, res = module(host, dict(sandbox_image=PAUSE), config=rec("1.6.20", "config-docker-ce.toml"))
+    cri = "plugins.io.containerd.grpc.v1.cri."
+    assert kind == "Fail" and res["msg"] == (
+        "containerd did not take the new configuration (%s): %scontainerd.runtimes.runc.options.SystemdCgroup is null, "
+        'not true; %scontainerd.runtimes.runc.runtime_type is null, not "io.containerd.runc.v2"; %ssandbox_image is '
+        'null, not "registry.k8s.io/pause:3.10"; %sregistry.config_path is null, without %s; disabled_plugins still '
+        'has cri. containerd said: level=error msg="failed to load plugin". The previous files were put back and '
+        "containerd restarted on them (CRI plugin now ok)."
+        % (", ".join(changes("1.6.20", tmp_path) + ['%ssandbox_image: unset -> "%s"' % (cri, PAUSE)]),
+           cri, cri, cri, cri, tmp_path / "certs.d"))
+
+
+def test_refusal_names_the_file(module, tmp_path):
+    kind, res = module(Host("1.6.20", ["ctr-plugins-converged"]), {}, config="version = 3\n")
+    assert kind == "Fail" and res["msg"] == ("%s has version = 3, which containerd 1.x does not read (it needs "
+                                             "containerd 2.0 or later). Nothing was changed." % (tmp_path / "config.toml"))
