@@ -606,5 +606,6 @@ def test_failed_verification_names_the_sandbox_image(module, tmp_path):
 
 def test_refusal_names_the_file(module, tmp_path):
     kind, res = module(Host("1.6.20", ["ctr-plugins-converged"]), {}, config="version = 3\n")
-    assert kind == "Fail" and res["msg"] == ("%s has version = 3, which containerd 1.x does not read (it needs "
-                                             "containerd 2.0 or later). Nothing was changed." % (tmp_path / "config.toml"))
+    assert kind == "Fail" and res["msg"] == (
+        "%s has version = 3, which containerd 1.x does not read (it needs containerd 2.0 or later). Nothing was "
+        "changed." % (tmp_path / "config.toml"))
