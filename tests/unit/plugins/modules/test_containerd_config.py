@@ -609,3 +609,14 @@ def test_refusal_names_the_file(module, tmp_path):
     assert kind == "Fail" and res["msg"] == (
         "%s has version = 3, which containerd 1.x does not read (it needs containerd 2.0 or later). Nothing was "
         "changed." % (tmp_path / "config.toml"))
+
+
+def test_a_file_in_a_new_directory_is_checked_in_the_module_tmpdir(module, tmp_path, monkeypatch):
+    (tmp_path / "modtmp").mkdir()
+    monkeypatch.setattr(basic.AnsibleModule, "tmpdir", property(lambda self: str(tmp_path / "modtmp")))
+    path = tmp_path / "etc" / "config.toml"
+    host = Host("2.1.9", ["ctr-plugins-stopped", "ctr-plugins-converged"])
+    kind, res = module(host, dict(path=str(path)))
+    assert kind == "Exit" and res["action"] == "restarted" and path.read_text().startswith("version = 3\n")
+    (checked, _text), = host.validated
+    assert os.path.dirname(checked) == str(tmp_path / "modtmp") and os.listdir(str(tmp_path / "modtmp")) == []
