@@ -620,3 +620,16 @@ def test_a_file_in_a_new_directory_is_checked_in_the_module_tmpdir(module, tmp_p
     assert kind == "Exit" and res["action"] == "restarted" and path.read_text().startswith("version = 3\n")
     (checked, _text), = host.validated
     assert os.path.dirname(checked) == str(tmp_path / "modtmp") and os.listdir(str(tmp_path / "modtmp")) == []
+
+
+def test_a_hosts_toml_this_module_wrote_is_updated_to_the_new_mirrors(module, tmp_path):
+    (tmp_path / "certs.d" / "docker.io").mkdir(parents=True)
+    hosts = tmp_path / "certs.d" / "docker.io" / "hosts.toml"
+    hosts.write_text(rec("1.6.20", "hosts-docker.io.toml"))
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    kind, res = module(host, dict(sandbox_image=PAUSE, registry_mirrors={"docker.io": ["https://m2.example.com"]}),
+                       config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "none" and res["hosts_files"] == [str(hosts)]
+    text = hosts.read_text()
+    assert text.startswith("# Managed by dockerops.host") and "https://m2.example.com" in text
+    assert "https://mirror.example.com" not in text and host.restarts() == []
