@@ -21,6 +21,13 @@ description:
   - For each image its tags, creation time, layer count (C(RootFS.Layers)), health check, and history (each entry's
     C(CreatedBy) and C(Comment)).
   - The engine's C(info()) and C(version()), trimmed to the fields the checks read.
+  - With C(mirrors) in O(gather), whether each registry mirror the engine uses (C(RegistryConfig.Mirrors) of its
+    C(info())) answers as a registry. One C(GET <mirror>/v2/) each, from the host, with the module's environment
+    (its proxy variables, not dockerd's), redirects followed for C(GET) only, certificates verified. A mirror answers
+    when that request gets HTTP 200 or 401 (a registry asking for credentials) with the
+    C(Docker-Distribution-Api-Version) header the registry API sets; any other answer, a refused connection, a
+    certificate error or no answer within O(probe_timeout) is reported with its cause. A user name and password in
+    a mirror's URL are neither sent nor returned.
   - Nothing secret is returned. A container's C(Config.Env), C(Cmd), C(Entrypoint) and labels are dropped, and of
     its C(HostConfig.LogConfig) only C(Type) and the C(max-size) and C(max-file) options are kept (other drivers'
     options hold tokens and credentials); in image history, the values of build arguments (the C(|N NAME=VALUE)
@@ -47,8 +54,12 @@ options:
         engine's clock, C(SystemTime), from them).
     type: list
     elements: str
-    choices: [containers, images]
+    choices: [containers, images, mirrors]
     default: [containers, images]
+  probe_timeout:
+    description: Seconds to wait for each registry mirror's answer (O(gather) with C(mirrors)).
+    type: int
+    default: 5
 requirements:
   - Docker SDK for Python 2.0 or later on the host (Debian's and Ubuntu's C(python3-docker) package, or the
     C(docker) Python package).
@@ -72,11 +83,37 @@ EXAMPLES = r"""
 
 RETURN = r"""
 gathered:
-  description: What was read of O(gather), in the order C(containers), C(images).
+  description: What was read of O(gather), in the order C(containers), C(images), C(mirrors).
   returned: always
   type: list
   elements: str
-  sample: [containers, images]
+  sample: [containers, images, mirrors]
+mirrors:
+  description: One item per registry mirror of the engine's C(info()), in its order; empty unless O(gather) has
+    C(mirrors).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    url:
+      description: The mirror as the engine lists it, a user name and password in it replaced by C(<redacted>).
+      type: str
+      sample: https://mirror.example.net/
+    answers:
+      description: Whether C(GET <url>v2/) got HTTP 200 or 401 with the C(Docker-Distribution-Api-Version) header.
+      type: bool
+    status:
+      description: The HTTP status of the answer (after redirects); null when there was none.
+      type: int
+      sample: 401
+    api_version:
+      description: The answer's C(Docker-Distribution-Api-Version) header; null without one.
+      type: str
+      sample: registry/2.0
+    error:
+      description: Why the mirror does not answer as a registry; null when it does.
+      type: str
+      sample: "connection failed: [Errno 111] Connection refused"
 containers:
   description: One item per container, stopped ones included; empty unless O(gather) has C(containers).
   returned: always
@@ -182,10 +219,14 @@ daemon:
 """
 
 import re
+import socket
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
 
 try:
     import docker
@@ -198,7 +239,10 @@ except ImportError:
 else:
     DOCKER_IMPORT_ERROR = None
 
-GATHER = ("containers", "images")
+GATHER = ("containers", "images", "mirrors")
+API_VERSION_HEADER = "Docker-Distribution-Api-Version"
+# What a registry's /v2/ answers: 200, or 401 when it wants credentials (the distribution registry's API spec).
+REGISTRY_STATUSES = (200, 401)
 REDACTED = "<redacted>"
 
 _CONTAINER_STATE = ("Status", "Running", "StartedAt")
@@ -307,9 +351,53 @@ def trim_daemon(info, version):
     return dict(info=trimmed, version=v)
 
 
-def gather(api, what):
+def _without_userinfo(url):
+    """The URL with a user name and password taken out (the request, which must not send them) and with them shown
+    as REDACTED (what is returned)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, url
+    host = parts.netloc.rpartition("@")[2]
+    return (urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)),
+            urlunsplit((parts.scheme, REDACTED + "@" + host, parts.path, parts.query, parts.fragment)))
+
+
+def judge_answer(status, api_version):
+    """(answers, error) of a mirror's /v2/ answer: its HTTP status and Docker-Distribution-Api-Version header."""
+    if status in REGISTRY_STATUSES and api_version:
+        return True, None
+    if status in REGISTRY_STATUSES:
+        return False, "HTTP %d without the %s header: not a registry's /v2/" % (status, API_VERSION_HEADER)
+    return False, "HTTP %s%s" % (status, " (%s %s)" % (API_VERSION_HEADER, api_version) if api_version else "")
+
+
+def probe_mirror(url, timeout):
+    """Whether one mirror answers GET <url>/v2/ as a registry."""
+    target, shown = _without_userinfo(url)
+    result = dict(url=shown, answers=False, status=None, api_version=None, error=None)
+    try:
+        response = open_url(target.rstrip("/") + "/v2/", method="GET", timeout=timeout, follow_redirects="safe",
+                            validate_certs=True, use_proxy=True, http_agent="dockerops.host docker_audit_info")
+        status, headers = response.getcode(), response.headers
+        response.close()
+    except HTTPError as e:
+        status, headers = e.code, e.headers
+    except (URLError, UrlsConnectionError, OSError, ValueError) as e:
+        reason = getattr(e, "reason", None) or e
+        if isinstance(reason, socket.timeout):
+            result["error"] = "no answer within %d s" % timeout
+        else:
+            result["error"] = "connection failed: %s" % (to_native(reason) or type(reason).__name__)
+        return result
+    result["status"] = status
+    result["api_version"] = (headers.get(API_VERSION_HEADER) if headers is not None else None) or None
+    result["answers"], result["error"] = judge_answer(status, result["api_version"])
+    return result
+
+
+def gather(api, what, probe_timeout=5):
     """What the module returns, read through a docker.APIClient."""
-    result = dict(gathered=[w for w in GATHER if w in what], containers=[], images=[],
+    result = dict(gathered=[w for w in GATHER if w in what], containers=[], images=[], mirrors=[],
                   skipped=dict(containers=0, images=0), daemon=trim_daemon(api.info(), api.version()))
     # An object removed between the list and its inspect or history (404: NotFound) is skipped and counted.
     if "containers" in what:
@@ -324,6 +412,9 @@ def gather(api, what):
                 result["images"].append(trim_image(api.inspect_image(listed["Id"]), api.history(listed["Id"])))
             except NotFound:
                 result["skipped"]["images"] += 1
+    if "mirrors" in what:
+        for url in result["daemon"]["info"]["RegistryConfig"]["Mirrors"]:
+            result["mirrors"].append(probe_mirror(url, probe_timeout))
     return result
 
 
@@ -332,7 +423,8 @@ def main():
         argument_spec=dict(
             docker_host=dict(type="str", default="unix:///var/run/docker.sock"),
             timeout=dict(type="int", default=120),
-            gather=dict(type="list", elements="str", choices=list(GATHER), default=list(GATHER)),
+            gather=dict(type="list", elements="str", choices=list(GATHER), default=["containers", "images"]),
+            probe_timeout=dict(type="int", default=5),
         ),
         supports_check_mode=True,
     )
@@ -343,7 +435,7 @@ def main():
     try:
         api = docker.APIClient(base_url=module.params["docker_host"], version="auto",
                                timeout=module.params["timeout"])
-        result = gather(api, module.params["gather"])
+        result = gather(api, module.params["gather"], module.params["probe_timeout"])
     except (DockerException, IOError, OSError) as e:  # requests' errors are IOErrors
         module.fail_json(msg="Could not read the Docker engine at %s: %s" % (module.params["docker_host"],
                                                                              to_native(e)))

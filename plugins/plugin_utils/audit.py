@@ -158,8 +158,15 @@ def options(checks=None, fail_on=None, fail_on_action=False):
                          % (", ".join(audit_engine.SEVERITIES), fail_on))
     if str(fail_on_action).lower() not in ("true", "false", "yes", "no", "1", "0", "none", ""):
         raise AuditError("dockerops_audit_fail_on_action must be a boolean; got %r" % (fail_on_action,))
-    return dict(checks=[g for g in CHECK_GROUPS if g in names], fail_on=threshold,
-                fail_on_action=str(fail_on_action).lower() in ("true", "yes", "1"))
+    checks = [g for g in CHECK_GROUPS if g in names]
+    return dict(checks=checks, fail_on=threshold, fail_on_action=str(fail_on_action).lower() in ("true", "yes", "1"),
+                gather=sdk_gather(checks))
+
+
+def sdk_gather(checks):
+    """What docker_audit_info reads for these check groups (its gather; empty: it is not run): the containers and
+    images for their groups, and the registry mirrors' probes for the daemon's."""
+    return [w for g, w in (("containers", "containers"), ("images", "images"), ("daemon", "mirrors")) if g in checks]
 
 
 def finding_group(check):
@@ -193,7 +200,8 @@ def _findings(collected, info, daemon_json, checks, errors):
         except audit_engine.AuditEngineError as e:
             errors.append("docker_audit_info: %s" % e)
     if info and "daemon" in checks:
-        rows += audit_daemon.daemon_findings(info, daemon_json)
+        probes = result.get("mirrors") if "mirrors" in (result.get("gathered") or []) else None
+        rows += audit_daemon.daemon_findings(info, daemon_json, probes)
     if "files" in checks and collected.get("files"):
         rows += audit_daemon.file_findings(_stats(collected["files"]), daemon_json)
     if info and "host" in checks:

@@ -18,7 +18,8 @@ Severities: critical (the engine's API open on the network without TLS), high (a
 dockerd runs or reads its key; insecure registries; an upstream engine no longer maintained), medium (CIS 2 defaults
 that widen what a container can reach: icc, no user namespaces, no-new-privileges off; a distribution's engine whose
 upstream major is unmaintained; the data root on the root file system; TLS without client verification), low
-(live-restore, userland-proxy, read bits beyond the benchmark's), info (registry mirrors configured).
+(live-restore, userland-proxy, read bits beyond the benchmark's), info (registry mirrors configured); a registry
+mirror that does not answer is medium.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -164,15 +165,42 @@ def _userland_proxy(info, daemon_json):
                    "set userland-proxy false in daemon.json (the kernel's NAT does the forwarding)")
 
 
-def _mirrors(info, daemon_json):
+def _mirror_key(url):
+    return str(url).rstrip("/")
+
+
+def _mirrors(info, daemon_json, probes):
+    """The mirrors the engine uses (docker info) and those daemon.json lists that it does not use yet; with probes
+    (docker_audit_info's ``mirrors``, None when not probed), each mirror that does not answer as a registry."""
     mirrors = list((info.get("RegistryConfig") or {}).get("Mirrors") or [])
     for m in daemon_json.get("registry-mirrors") or []:
-        if m not in mirrors and m.rstrip("/") + "/" not in mirrors:
+        if _mirror_key(m) not in [_mirror_key(x) for x in mirrors]:
             mirrors.append(m)
-    if mirrors:
+    if not mirrors:
+        return
+    if probes is None:
         yield _row("daemon_registry_mirrors", None, "info", "dockerd",
                    "registry mirrors: %s (whether each answers is not checked)" % ", ".join(mirrors),
                    "none; make sure each mirror is reachable from the host")
+        return
+    probed = dict((_mirror_key(p.get("url")), p) for p in probes)
+    states, down = [], []
+    for m in mirrors:
+        p = probed.get(_mirror_key(m))
+        if p is None:
+            states.append("%s (not probed: the engine does not use it yet)" % m)
+        elif p.get("answers"):
+            states.append("%s (answers)" % m)
+        else:
+            states.append("%s (does not answer)" % m)
+            down.append(_row("daemon_registry_mirror_down", None, "medium", m,
+                             "does not answer as a registry: %s" % (p.get("error") or "no cause given"),
+                             "fix the mirror, or take it out of registry-mirrors (dockerops.host.docker_daemon's "
+                             "docker_daemon_registry_mirrors): the engine tries it first on every pull, then the "
+                             "next mirror, then Docker Hub, which a fleet that relies on mirrors may not reach"))
+    yield _row("daemon_registry_mirrors", None, "info", "dockerd", "registry mirrors: %s" % ", ".join(states),
+               "none" if not down else "see daemon_registry_mirror_down")
+    yield from down
 
 
 def _eol(info, daemon_json):
@@ -197,17 +225,22 @@ def _majors():
 
 
 _DAEMON_CHECKS = (_tcp, _insecure_registries, _live_restore, _userns, _icc, _no_new_privileges, _userland_proxy,
-                  _mirrors, _eol)
+                  _eol)
 
 
-def daemon_findings(info, daemon_json):
-    """The CIS 2 findings on an engine's docker info and its daemon.json (parsed; {} without one)."""
+def daemon_findings(info, daemon_json, mirror_probes=None):
+    """The CIS 2 findings on an engine's docker info and its daemon.json (parsed; {} without one), and on the
+    registry mirrors' probes of docker_audit_info (its ``mirrors``; None: not probed)."""
     if not isinstance(info, dict):
         raise AuditDaemonError("docker info must be a dict, got %r" % type(info).__name__)
+    if mirror_probes is not None and not (isinstance(mirror_probes, list) and
+                                          all(isinstance(p, dict) for p in mirror_probes)):
+        raise AuditDaemonError("the mirror probes must be a list of dicts, got %r" % (mirror_probes,))
     daemon_json = daemon_json if isinstance(daemon_json, dict) else {}
     rows = []
     for check in _DAEMON_CHECKS:
         rows.extend(check(info, daemon_json))
+    rows.extend(_mirrors(info, daemon_json, mirror_probes))
     return rows
 
 

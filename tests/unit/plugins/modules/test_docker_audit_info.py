@@ -2,6 +2,10 @@
 what it reads, what it trims and redacts, gather, check mode and its failures."""
 import copy
 import json
+import os
+import socket
+import threading
+import time
 
 import pytest
 
@@ -275,3 +279,149 @@ def test_objects_removed_midway_are_skipped_and_counted(engine):
     assert sorted(by_name(result)) == ["audit-rec-limited", "audit-rec-privileged"]
     assert "audit-rec-good:1" not in by_tag(result) and len(result["images"]) == 5
     assert containers_only["skipped"] == {"containers": 1, "images": 0}
+
+
+# The mirror probe: the module's real client (Ansible's open_url) against local sockets that replay the answers
+# recorded from a real registry and from web servers that are not one (fixtures/audit_mirrors/README.md).
+MIRRORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "audit_mirrors")
+
+
+class Replay(object):
+    """A local server that answers every connection with one recorded answer (None: accept and stay silent), and
+    keeps what each request sent."""
+
+    def __init__(self, recording):
+        self.answer = None
+        if recording:
+            with open(os.path.join(MIRRORS, recording), "rb") as f:
+                self.answer = f.read()
+        self.requests, self.sock = [], socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = "http://127.0.0.1:%d/" % self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, dummy = self.sock.accept()
+            except OSError:
+                return
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                request += chunk
+            self.requests.append(request.decode("latin-1"))
+            if self.answer is None:
+                time.sleep(3)
+            else:
+                conn.sendall(self.answer)
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def replay():
+    servers = []
+
+    def start(recording):
+        servers.append(Replay(recording))
+        return servers[-1]
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def closed_port_url():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return "http://127.0.0.1:%d/" % port
+
+
+def test_probe_a_registry_asking_for_credentials_answers(replay):
+    server = replay("registry-2.8.3-auth-v2.http")
+    assert docker_audit_info.probe_mirror(server.url, 5) == dict(
+        url=server.url, answers=True, status=401, api_version="registry/2.0", error=None)
+    request = server.requests[0]
+    assert request.startswith("GET /v2/ HTTP/1.1\r\n")
+    assert "User-Agent: dockerops.host docker_audit_info\r\n" in request
+
+
+def test_probe_an_open_registry_answers(replay):
+    server = replay("registry-2.8.3-noauth-v2.http")
+    assert docker_audit_info.probe_mirror(server.url.rstrip("/"), 5) == dict(
+        url=server.url.rstrip("/"), answers=True, status=200, api_version="registry/2.0", error=None)
+    assert server.requests[0].startswith("GET /v2/ HTTP/1.1\r\n")
+
+
+def test_probe_a_web_server_that_is_not_a_registry(replay):
+    listing = replay("python3.11-http.server-dir-v2.http")
+    assert docker_audit_info.probe_mirror(listing.url, 5) == dict(
+        url=listing.url, answers=False, status=200, api_version=None,
+        error="HTTP 200 without the Docker-Distribution-Api-Version header: not a registry's /v2/")
+    missing = replay("python3.13-http.server-v2.http")
+    assert docker_audit_info.probe_mirror(missing.url, 5) == dict(
+        url=missing.url, answers=False, status=404, api_version=None, error="HTTP 404")
+
+
+def test_probe_a_refused_connection_names_the_cause():
+    url = closed_port_url()
+    result = docker_audit_info.probe_mirror(url, 5)
+    assert (result["url"], result["answers"], result["status"], result["api_version"]) == (url, False, None, None)
+    assert result["error"] == "connection failed: [Errno 111] Connection refused"
+
+
+def test_probe_a_silent_mirror_times_out(replay):
+    server = replay(None)
+    started = time.time()
+    result = docker_audit_info.probe_mirror(server.url, 1)
+    assert time.time() - started < 2.5
+    assert result == dict(url=server.url, answers=False, status=None, api_version=None, error="no answer within 1 s")
+
+
+def test_probe_sends_no_credentials_and_returns_none(replay):
+    server = replay("registry-2.8.3-auth-v2.http")
+    port = server.url.split(":")[2].rstrip("/")
+    result = docker_audit_info.probe_mirror("http://puller:s3cret-pw@127.0.0.1:%s/" % port, 5)
+    assert result["url"] == "http://<redacted>@127.0.0.1:%s/" % port and result["answers"] is True
+    assert "s3cret" not in json.dumps(result)
+    assert "s3cret" not in server.requests[0] and "puller" not in server.requests[0]
+    assert "Authorization" not in server.requests[0]
+
+
+def test_judge_answer():
+    assert docker_audit_info.judge_answer(200, "registry/2.0") == (True, None)
+    assert docker_audit_info.judge_answer(401, "registry/2.0") == (True, None)
+    assert docker_audit_info.judge_answer(403, "registry/2.0") == (
+        False, "HTTP 403 (Docker-Distribution-Api-Version registry/2.0)")
+    assert docker_audit_info.judge_answer(401, None) == (
+        False, "HTTP 401 without the Docker-Distribution-Api-Version header: not a registry's /v2/")
+    assert docker_audit_info.judge_answer(502, None) == (False, "HTTP 502")
+
+
+def test_gather_mirrors_probes_each_mirror_of_docker_info(engine, replay):
+    # The recorded docker info, its RegistryConfig.Mirrors (empty on the lab host) set to this test's servers, in
+    # the form dockerd lists them (a trailing slash).
+    up, web, down = replay("registry-2.8.3-noauth-v2.http"), replay("python3.13-http.server-v2.http"), closed_port_url()
+    answers = copy.deepcopy(engine.answers)
+    answers["info"]["RegistryConfig"]["Mirrors"] = [up.url, web.url, down]
+    engine.answers = answers
+    kind, result = run_main(docker_audit_info.main, {"gather": ["mirrors"], "probe_timeout": 3})
+    assert kind == "Exit" and result["changed"] is False
+    assert result["gathered"] == ["mirrors"] and result["containers"] == [] and result["images"] == []
+    assert [(m["url"], m["answers"], m["status"]) for m in result["mirrors"]] == \
+        [(up.url, True, 200), (web.url, False, 404), (down, False, None)]
+    assert result["daemon"]["info"]["RegistryConfig"]["Mirrors"] == [up.url, web.url, down]
+    # Not asked: nothing probed.
+    engine.answers["info"]["RegistryConfig"]["Mirrors"] = [down]
+    assert run_main(docker_audit_info.main, {})[1]["mirrors"] == []
+    assert len(up.requests) == len(web.requests) == 1

@@ -312,6 +312,30 @@ def test_daemon_findings_from_docker_audit_info_when_docker_host_info_failed():
     assert [f["check"] for f in row["findings"]] == ["engine_eol", "daemon_live_restore_off"]
 
 
+def test_mirror_probes_reach_the_daemon_findings_only_when_gathered():
+    from audit_recorded import module_result
+    result = module_result()
+    # The recorded engine has no mirror; two are set here, with the probes docker_audit_info returns for them.
+    result["daemon"]["info"]["RegistryConfig"]["Mirrors"] = ["http://127.0.0.1:5000/", "http://127.0.0.1:5001/"]
+    result["gathered"] = ["mirrors"]
+    result["mirrors"] = [
+        dict(url="http://127.0.0.1:5000/", answers=True, status=401, api_version="registry/2.0", error=None),
+        dict(url="http://127.0.0.1:5001/", answers=False, status=None, api_version=None,
+             error="connection failed: [Errno 111] Connection refused")]
+    row = audit.build_row("lab", healthy(audit_info=result, host_info={}, checks=["daemon"]))
+    found = dict((f["check"], f) for f in row["findings"])
+    assert found["daemon_registry_mirror_down"]["subject"] == "http://127.0.0.1:5001/"
+    assert found["daemon_registry_mirror_down"]["severity"] == "medium"
+    assert found["daemon_registry_mirrors"]["detail"] == \
+        "registry mirrors: http://127.0.0.1:5000/ (answers), http://127.0.0.1:5001/ (does not answer)"
+    # Not gathered (an older result, or gather without mirrors): the mirrors are listed, not judged.
+    result["gathered"] = ["containers", "images"]
+    row = audit.build_row("lab", healthy(audit_info=result, host_info={}, checks=["daemon"]))
+    found = dict((f["check"], f) for f in row["findings"])
+    assert "daemon_registry_mirror_down" not in found
+    assert found["daemon_registry_mirrors"]["detail"].endswith("(whether each answers is not checked)")
+
+
 def stat_results(**paths):
     # ansible.builtin.stat's looped results as the play registers them (item, stat, and what else Ansible adds).
     return [{"item": p, "stat": st, "changed": False, "invocation": {}} for p, st in paths.items()] + [
@@ -366,12 +390,17 @@ def test_gate_lists_hosts_and_what_is_at_the_threshold_or_above():
 
 
 @pytest.mark.parametrize("checks,fail_on,fail_on_action,expected", [
-    (None, None, False, dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False)),
-    ([], "", "false", dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False)),
-    (["images", "host"], "High", True, dict(checks=["host", "images"], fail_on="high", fail_on_action=True)),
-    ("daemon, files", "info", "yes", dict(checks=["daemon", "files"], fail_on="info", fail_on_action=True)),
-    ("[containers]", " low ", 0, dict(checks=["containers"], fail_on="low", fail_on_action=False)),
-    (["'host'"], "critical", None, dict(checks=["host"], fail_on="critical", fail_on_action=False)),
+    (None, None, False, dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False,
+                             gather=["containers", "images", "mirrors"])),
+    ([], "", "false", dict(checks=list(audit.CHECK_GROUPS), fail_on="", fail_on_action=False,
+                           gather=["containers", "images", "mirrors"])),
+    (["images", "host"], "High", True, dict(checks=["host", "images"], fail_on="high", fail_on_action=True,
+                                            gather=["images"])),
+    ("daemon, files", "info", "yes", dict(checks=["daemon", "files"], fail_on="info", fail_on_action=True,
+                                          gather=["mirrors"])),
+    ("[containers]", " low ", 0, dict(checks=["containers"], fail_on="low", fail_on_action=False,
+                                      gather=["containers"])),
+    (["'host'"], "critical", None, dict(checks=["host"], fail_on="critical", fail_on_action=False, gather=[])),
 ])
 def test_options(checks, fail_on, fail_on_action, expected):
     assert audit.options(checks, fail_on, fail_on_action) == expected

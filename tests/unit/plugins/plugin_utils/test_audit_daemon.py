@@ -52,6 +52,62 @@ def test_engine_20_10_with_mirror_and_live_restore():
     assert again["daemon_registry_mirrors"]["detail"].count("mirror.lab.invalid") == 1
 
 
+# docker_audit_info's probes, in the form its tests check on recorded registry answers
+# (tests/unit/plugins/modules/test_docker_audit_info.py).
+UP = dict(url="https://mirror.lab.invalid/", answers=True, status=401, api_version="registry/2.0", error=None)
+DOWN = dict(url="http://127.0.0.1:5001/", answers=False, status=None, api_version=None,
+            error="connection failed: [Errno 111] Connection refused")
+
+
+def test_probed_mirrors_answering_and_not():
+    info = copy.deepcopy(load("engine-20.10-full.json"))
+    info["RegistryConfig"]["Mirrors"].append("http://127.0.0.1:5001/")  # changed: a second mirror
+    rows = ad.daemon_findings(info, GOOD_JSON, [UP, DOWN])
+    assert checks(rows) == ["daemon_registry_mirror_down", "daemon_registry_mirrors", "daemon_userns_off",
+                            "engine_eol"]
+    found = by_check(rows)
+    assert found["daemon_registry_mirrors"] == dict(
+        check="daemon_registry_mirrors", cis=None, severity="info", subject="dockerd",
+        detail="registry mirrors: https://mirror.lab.invalid/ (answers), http://127.0.0.1:5001/ (does not answer)",
+        action="see daemon_registry_mirror_down")
+    down = found["daemon_registry_mirror_down"]
+    assert (down["cis"], down["severity"], down["subject"]) == (None, "medium", "http://127.0.0.1:5001/")
+    assert down["detail"] == "does not answer as a registry: connection failed: [Errno 111] Connection refused"
+    assert down["action"].startswith("fix the mirror, or take it out of registry-mirrors (dockerops.host."
+                                     "docker_daemon's docker_daemon_registry_mirrors)")
+    # Every mirror answers: the info row alone, no action.
+    ok = by_check(ad.daemon_findings(load("engine-20.10-full.json"), GOOD_JSON, [UP]))
+    assert "daemon_registry_mirror_down" not in ok
+    assert ok["daemon_registry_mirrors"]["detail"] == "registry mirrors: https://mirror.lab.invalid/ (answers)"
+    assert ok["daemon_registry_mirrors"]["action"] == "none"
+
+
+def test_probed_mirror_matched_with_or_without_its_trailing_slash_and_one_not_in_use():
+    info = load("engine-20.10-full.json")
+    probe = dict(UP, url="https://mirror.lab.invalid", answers=False, status=502, error="HTTP 502")
+    rows = by_check(ad.daemon_findings(info, dict(GOOD_JSON, **{"registry-mirrors": [
+        "https://mirror.lab.invalid", "https://second.lab.invalid"]}), [probe]))
+    assert rows["daemon_registry_mirror_down"]["subject"] == "https://mirror.lab.invalid/"
+    assert rows["daemon_registry_mirror_down"]["detail"] == "does not answer as a registry: HTTP 502"
+    # daemon.json names a mirror the engine does not use yet (not restarted): not probed, and said so.
+    assert rows["daemon_registry_mirrors"]["detail"] == (
+        "registry mirrors: https://mirror.lab.invalid/ (does not answer), https://second.lab.invalid (not probed: "
+        "the engine does not use it yet)")
+    # A probe without a cause still says what it is.
+    bare = dict(DOWN, error=None, url="https://mirror.lab.invalid/")
+    assert by_check(ad.daemon_findings(info, GOOD_JSON, [bare]))["daemon_registry_mirror_down"]["detail"] == \
+        "does not answer as a registry: no cause given"
+    # No mirrors: nothing, probed or not.
+    assert ad.daemon_findings(load("overlay2-28.5.json"), GOOD_JSON, []) == \
+        ad.daemon_findings(load("overlay2-28.5.json"), GOOD_JSON)
+
+
+@pytest.mark.parametrize("probes", ["up", {"url": "x"}, ["x"], [UP, None]])
+def test_mirror_probes_not_a_list_of_dicts_are_refused(probes):
+    with pytest.raises(ad.AuditDaemonError, match="^the mirror probes must be a list of dicts, got "):
+        ad.daemon_findings(load("engine-20.10-full.json"), GOOD_JSON, probes)
+
+
 def test_cis_compliant_daemon_json_and_userns():
     info = copy.deepcopy(load("overlay2-28.5.json"))
     info["SecurityOptions"].append("name=userns")  # changed: as an engine with userns-remap lists it
