@@ -129,8 +129,19 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.dockerops.host.plugins.module_utils import _containerd, _files
+
+
+def _url_secrets(mirrors):
+    """The user:password parts of the mirror URLs given, and their passwords, to mask everywhere in the result."""
+    found = set()
+    for urls in mirrors.values():
+        for url in urls if isinstance(urls, list) else [urls]:
+            userinfo = urlsplit(url).netloc.rpartition("@")[0] if isinstance(url, str) else ""
+            found.update((userinfo, userinfo.partition(":")[2]))
+    return found - set([""])
 
 
 class Containerd(object):
@@ -280,6 +291,9 @@ class Transaction(object):
 
     def run(self):
         module, p = self.module, self.module.params
+        # A mirror URL with user:password@ is refused (check_mirrors), its password masked in the message; it is also
+        # kept out of every result's invocation (module_args), which Ansible prints at -vvv.
+        module.no_log_values.update(_url_secrets(p["registry_mirrors"]))
         if not self.c.containerd:
             if module.check_mode:
                 self.result["action"] = "no_containerd"

@@ -1,5 +1,6 @@
 """containerd_config's transaction on recorded containerd 1.6.20 and 2.1.9 outputs (tests/unit/fixtures/containerd):
 check mode, the write with backup, the restart and its verification, the rollback, hosts.toml ownership."""
+import json
 import os
 import time
 
@@ -8,7 +9,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.dockerops.host.plugins.modules import containerd_config
 
-from harness import patch_exits, run_main
+from harness import Fail, patch_exits, run_main
 
 FIX = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures",
                    "containerd")
@@ -633,3 +634,20 @@ def test_a_hosts_toml_this_module_wrote_is_updated_to_the_new_mirrors(module, tm
     text = hosts.read_text()
     assert text.startswith("# Managed by dockerops.host") and "https://m2.example.com" in text
     assert "https://mirror.example.com" not in text and host.restarts() == []
+
+
+@pytest.mark.parametrize("missing", [(), ("containerd",)], ids=["refused-url", "no-containerd"])
+def test_a_mirror_password_stays_out_of_the_invocation(module, monkeypatch, missing):
+    # What Ansible prints of a failed module at -vvv: the result with invocation.module_args, after masking the
+    # module's no_log values (AnsibleModule._return_formatted does exactly this).
+    def fail_json(self, **kw):
+        raise Fail(basic.remove_values(dict(kw, invocation=dict(module_args=self.params)), self.no_log_values))
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    host = Host("1.6.20", ["ctr-plugins-converged"])
+    mirrors = {"docker.io": ["https://puller:pw-s3cr3t@m.example.com", "https://tok3n-only@n.example.com"],
+               "quay.io": "https://not-a-list:pw-2@q.example.com"}
+    kind, res = module(host, dict(registry_mirrors=mirrors), config="version = 2\n", missing=missing)
+    assert kind == "Fail" and "registry_mirrors" in res["invocation"]["module_args"]
+    text = json.dumps(res)
+    assert "pw-s3cr3t" not in text and "tok3n-only" not in text and "pw-2" not in text
+    assert "m.example.com" in text and "n.example.com" in text
