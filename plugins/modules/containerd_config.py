@@ -33,6 +33,13 @@ description:
   - After the restart, C(ctr plugins ls) must show the CRI plugin C(ok) and C(containerd config dump) the settings.
     Otherwise the previous files are put back, containerd is restarted on them, and the module fails with
     what containerd said.
+  - The last config.toml containerd was seen running on is kept beside it, as C(.config.toml.dockerops-good)
+    (mode 0600). It is saved when a call that changes something starts on a containerd running on the file it finds,
+    and after each restart that passed the checks. A call that starts where containerd does not run on the file it
+    finds puts that copy back on failure, not the file it found. That is the case when C(ctr plugins ls) gets no
+    answer, when containerd started before the file was written, or when the file is already this module's and the
+    CRI plugin is not C(ok). A controller killed between writing the file and checking the restart leaves such a
+    host.
 version_added: 0.2.0
 author: dockerops.host maintainers (@dockerops)
 options:
@@ -111,6 +118,15 @@ hosts_files:
 backup_file:
   description: The previous config.toml.
   returned: when the file was changed
+  type: str
+last_good:
+  description: The copy of the last config.toml containerd was seen running on, where this call saved or restored it.
+  returned: when saved or restored
+  type: str
+  sample: /etc/containerd/.config.toml.dockerops-good
+restored:
+  description: What the failed call put back as config.toml, V(previous) (the file it found) or V(last_good).
+  returned: when the call failed after a restart
   type: str
 cri:
   description: The CRI plugin's status in C(ctr plugins ls) after this call (before it in check mode).
@@ -232,6 +248,12 @@ class Containerd(object):
             time.sleep(1)
 
 
+def good_path(path):
+    """Where the last config.toml containerd was seen running on is kept: beside it, hidden."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, ".%s.dockerops-good" % name)
+
+
 def read(path):
     if not os.path.exists(path):
         return None
@@ -280,6 +302,24 @@ class Transaction(object):
                         (_containerd.MANAGED % registry).encode("utf-8")):
                     out.append((path, before, None))
         return out
+
+    def save_good(self, content):
+        """Keep content as the last config.toml containerd ran on (0600: it may hold registry credentials)."""
+        path = good_path(self.module.params["path"])
+        if read(path) != content:
+            _files.write_atomic(self.module, path, content, mode=0o600)
+        self.result["last_good"] = path
+
+    def restore_plan(self, files, proven, before):
+        """What to put back: the files found, except that config.toml is the last good copy when containerd did not
+        run on the file found (a run killed between its write and its check left it there)."""
+        path = self.module.params["path"]
+        good = None if proven else read(good_path(path))
+        if good is None or good == before:
+            self.result["restored"] = "previous"
+            return files
+        self.result.update(restored="last_good", last_good=good_path(path))
+        return [(f, b, a) for f, b, a in files if f != path] + [(path, good, None)]
 
     def put_back(self, files):
         for path, before, _after in files:
@@ -332,6 +372,12 @@ class Transaction(object):
             config_changed, status, cri_rc, cri_err,
             not config_changed and cri_rc == 0 and status == "ok" and before is not None
             and self.c.started_before(p["path"]), p["path"])
+        if not restart and cri_rc != 0 and before is not None and read(good_path(p["path"])) not in (None, before):
+            # containerd does not answer and last ran on another file: a run killed between its write and its
+            # check. The restart tells: containerd comes up on this file, or the last good one is put back.
+            restart, why = True, ("restart: containerd does not answer (ctr plugins ls: %s) and last ran on %s, not "
+                                  "on %s: an earlier run was interrupted" % (
+                                      cri_err.strip() or "exit status %d" % cri_rc, good_path(p["path"]), p["path"]))
         if why:
             self.result["messages"].append(why)
         if module._diff and files:
@@ -347,10 +393,18 @@ class Transaction(object):
             return self.result
 
         self.modes = dict((path, mode_of(path)) for path, _b, _a in files)
+        self.modes.setdefault(p["path"], mode_of(p["path"]))
         if after != before:
             rc, _out, err = self.c.validate(p["path"], after, self.modes.get(p["path"], 0o644))
             if rc != 0:
                 self.fail(_containerd.refused(rc, err, p["path"]), rc=rc, stderr=err, changed=False, action="none")
+        # containerd runs on the file found (ctr answers, and it did not start before the file was written), and its
+        # CRI plugin is ok or the file is not this module's yet: that file is the one to keep as the last good, and
+        # to put back on failure. Our own file with the CRI plugin not ok is what a killed run leaves.
+        proven = (cri_rc == 0 and before is not None and self.c.started_before(p["path"]) is not True
+                  and (status == "ok" or after != before))
+        if proven:
+            self.save_good(before)
         if after != before and before is not None:
             self.result["backup_file"] = module.backup_local(p["path"])
         for path, _b, a in files:
@@ -374,10 +428,12 @@ class Transaction(object):
                 except _containerd.ContainerdError as e:
                     problems.append(str(e))
         if status == "ok" and not problems:
+            self.save_good(after)
             self.result.update(action="restarted", cri=status)
             return self.result
         said = [line.strip() for line in self.c.journal().splitlines()
                 if "level=error" in line or "level=fatal" in line or "failed" in line.lower()]
+        files = self.restore_plan(files, proven, before)
         self.put_back(files)
         self.c.systemd("reset-failed", "containerd.service")
         self.c.systemd("restart", "containerd.service")
@@ -387,9 +443,12 @@ class Transaction(object):
                "its CRI plugin is %s after %ds (ctr plugins ls%s)" % (
                    status or ("unreadable" if cri_rc else "not loaded"), p["timeout"],
                    ": " + cri_err.strip() if cri_err.strip() else ""))
-        self.fail("containerd did not take the new configuration (%s): %s. containerd said: %s. The previous files "
-                  "were put back and containerd restarted on them (CRI plugin now %s)."
+        self.fail("containerd did not take the new configuration (%s): %s. containerd said: %s. %s put back and "
+                  "containerd restarted on them (CRI plugin now %s)."
                   % (", ".join(planned["changes"]) or "hosts.toml", why, said[-1] if said else "nothing",
+                     "The previous files were" if self.result["restored"] == "previous" else
+                     "The last config.toml containerd ran on (%s) and the previous hosts.toml files were"
+                     % good_path(p["path"]),
                      back or ("unreadable" if back_rc else "not loaded")),
                   action="rolled_back", rc=rc if rc != 0 else cri_rc, stderr=err if rc != 0 else cri_err)
 

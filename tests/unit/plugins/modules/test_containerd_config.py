@@ -386,8 +386,8 @@ def test_apply_result_and_commands_exactly(module, tmp_path, version):
     assert res == dict(changed=True, action="restarted", changed_keys=changes(version, tmp_path),
                        hosts_files=[str(tmp_path / "certs.d" / "docker.io" / "hosts.toml")], messages=[],
                        version="1.6" if version == "1.6.20" else "2.1", config_version=2 if version == "1.6.20" else 3,
-                       cri="ok")
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, DUMP]
+                       cri="ok", last_good=str(tmp_path / ".config.toml.dockerops-good"))
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, CTR, DUMP]
     (path, _text), = host.validated
     assert os.path.basename(path).startswith(".config.toml.") and path.endswith(".check")
 
@@ -416,7 +416,7 @@ def test_failed_verification_result_exactly(module, tmp_path):
         "now ok)." % (", ".join(changes("2.1.9", tmp_path)), certs))
     assert res["messages"] == [] and res["action"] == "rolled_back" and res["cri"] is None
     assert res["rc"] == 0 and res["stderr"] == ""
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, DUMP, JOURNAL, RESET, RESTART, CTR]
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, CTR, DUMP, JOURNAL, RESET, RESTART, CTR]
 
 
 def test_a_config_dump_that_fails_after_the_restart_is_rolled_back(module, tmp_path):
@@ -443,7 +443,7 @@ def test_cri_not_coming_back_result_exactly(module, tmp_path):
         "containerd restarted on them (CRI plugin now unreadable)." % (", ".join(changes("1.6.20", tmp_path)),
                                                                        err.strip()))
     assert res["rc"] == 1 and res["stderr"] == err and res["messages"] == []
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, JOURNAL, RESET, RESTART, CTR]
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, CTR, JOURNAL, RESET, RESTART, CTR]
 
 
 def test_failed_restart_without_journalctl_result_exactly(module, tmp_path):
@@ -454,7 +454,7 @@ def test_failed_restart_without_journalctl_result_exactly(module, tmp_path):
         "containerd.service failed.. containerd said: nothing. The previous files were put back and containerd "
         "restarted on them (CRI plugin now not loaded)." % ", ".join(changes("1.6.20", tmp_path)))
     assert res["rc"] == 1 and res["action"] == "rolled_back"
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, RESET, RESTART, CTR]
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, RESET, RESTART, CTR]
 
 
 def test_failed_restart_with_journalctl_names_what_containerd_said(module, tmp_path):
@@ -465,7 +465,7 @@ def test_failed_restart_with_journalctl_names_what_containerd_said(module, tmp_p
         'containerd.service failed.. containerd said: level=error msg="failed to load plugin". The previous files '
         "were put back and containerd restarted on them (CRI plugin now not loaded)."
         % ", ".join(changes("1.6.20", tmp_path)))
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, JOURNAL, RESET, RESTART, CTR]
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, JOURNAL, RESET, RESTART, CTR]
 
 
 def test_no_ctr_and_no_timeout_with_the_file_right(module, tmp_path):
@@ -555,7 +555,7 @@ def test_restart_waits_for_the_cri_plugin(module, tmp_path, monkeypatch):
     kind, res = module(host, dict(timeout=30), config=rec("1.6.20", "config-docker-ce.toml"))
     assert kind == "Exit" and res["action"] == "restarted" and res["cri"] == "ok"
     assert slept == [1]
-    assert raw(host) == [VERSION, CTR, VALIDATE, RESTART, CTR, CTR, DUMP]
+    assert raw(host) == [VERSION, CTR, VALIDATE, SHOW, RESTART, CTR, CTR, DUMP]
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o640])
@@ -651,3 +651,83 @@ def test_a_mirror_password_stays_out_of_the_invocation(module, monkeypatch, miss
     text = json.dumps(res)
     assert "pw-s3cr3t" not in text and "tok3n-only" not in text and "pw-2" not in text
     assert "m.example.com" in text and "n.example.com" in text
+
+
+# The last good copy: a run killed between its write and its check (review 11, #10) leaves this module's file in
+# place with containerd not running on it; the next run puts back the file containerd last ran on, not that one.
+def good(tmp_path):
+    return tmp_path / ".config.toml.dockerops-good"
+
+
+def aged(path):
+    """The file written long before this test process (which stands in for containerd's main process) started."""
+    os.utime(str(path), (time.time() - 10 ** 6, time.time() - 10 ** 6))
+
+
+@pytest.mark.parametrize("plugins", [["ctr-plugins-stopped"], ["ctr-plugins-cri-disabled"]],
+                         ids=["containerd-down", "cri-not-loaded"])
+def test_a_killed_run_is_rolled_back_to_the_last_good_file(module, tmp_path, plugins):
+    original = rec("1.6.20", "config-docker-ce.toml")
+    good(tmp_path).write_text(original)
+    good(tmp_path).chmod(0o600)
+    # containerd (this test process) started after the file was written: only the CRI state tells.
+    (tmp_path / "config.toml").write_text(rec("1.6.20", "config-converged.toml"))
+    aged(tmp_path / "config.toml")
+    host = Host("1.6.20", plugins, main_pid=str(os.getpid()))
+    kind, res = module(host, dict(sandbox_image=PAUSE))
+    assert kind == "Fail" and res["action"] == "rolled_back"
+    assert res["restored"] == "last_good" and res["last_good"] == str(good(tmp_path))
+    assert (tmp_path / "config.toml").read_text() == original
+    assert len(host.restarts()) == 2
+    assert "The last config.toml containerd ran on (%s) and the previous hosts.toml files were put back" % \
+        good(tmp_path) in res["msg"]
+    if plugins == ["ctr-plugins-stopped"]:
+        assert res["messages"] == [
+            "restart: containerd does not answer (ctr plugins ls: %s) and last ran on %s, not on %s: an earlier run "
+            "was interrupted" % (rec("1.6.20", "ctr-plugins-stopped.stderr").strip(), good(tmp_path),
+                                 tmp_path / "config.toml")]
+
+
+def test_containerd_down_on_its_last_good_file_is_not_restarted(module, tmp_path):
+    # ctr gets no answer, and the file is the last one containerd ran on: nothing to learn from a restart.
+    good(tmp_path).write_text(rec("1.6.20", "config-converged.toml"))
+    host = Host("1.6.20", ["ctr-plugins-stopped"], main_pid=str(os.getpid()))
+    kind, res = module(host, dict(sandbox_image=PAUSE), config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is False and host.restarts() == []
+
+
+def test_a_healthy_start_is_saved_as_the_last_good_and_put_back_as_found(module, tmp_path):
+    original = rec("1.6.20", "config-docker-ce.toml")
+    path = tmp_path / "config.toml"
+    path.write_text(original)
+    aged(path)
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1, main_pid=str(os.getpid()))
+    kind, res = module(host, {})
+    assert kind == "Fail" and res["restored"] == "previous" and path.read_text() == original
+    assert good(tmp_path).read_text() == original and oct(good(tmp_path).stat().st_mode & 0o7777) == "0o600"
+    # A restart that passes its checks: the new file is the last good.
+    aged(path)
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled", "ctr-plugins-converged"], main_pid=str(os.getpid()))
+    kind, res = module(host, {})
+    assert kind == "Exit" and res["action"] == "restarted"
+    assert good(tmp_path).read_text() == path.read_text() != original
+
+
+def test_a_file_written_after_containerd_started_is_not_the_last_good(module, tmp_path):
+    original = rec("1.6.20", "config-docker-ce.toml")
+    good(tmp_path).write_text(original)
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-debian.toml"))
+    os.utime(str(path), (time.time() + 10, time.time() + 10))
+    host = Host("1.6.20", ["ctr-plugins-converged", "ctr-plugins-stopped"], main_pid=str(os.getpid()))
+    kind, res = module(host, {})
+    assert kind == "Fail" and res["restored"] == "last_good" and path.read_text() == original
+    assert good(tmp_path).read_text() == original
+
+
+def test_check_mode_saves_no_last_good(module, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(rec("1.6.20", "config-docker-ce.toml"))
+    aged(path)
+    kind, res = module(Host("1.6.20", ["ctr-plugins-cri-disabled"], main_pid=str(os.getpid())), {}, check=True)
+    assert kind == "Exit" and res["changed"] is True and not good(tmp_path).exists() and "last_good" not in res
