@@ -1,9 +1,12 @@
 """docker_audit_info on the Docker Engine API answers recorded on the lab host (fixtures/audit_engine/README.md):
 what it reads, what it trims and redacts, gather, check mode and its failures."""
 import copy
+import datetime
 import json
 import os
+import re
 import socket
+import ssl
 import threading
 import time
 
@@ -288,17 +291,25 @@ MIRRORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 
 class Replay(object):
     """A local server that answers every connection with one recorded answer (None: accept and stay silent), and
-    keeps what each request sent."""
+    keeps what each request sent. location: the recorded Location header's value replaced by this one (a redirect
+    to another of the test's servers); tls: (certificate file, key file) to serve HTTPS with."""
 
-    def __init__(self, recording):
+    def __init__(self, recording, location=None, tls=None):
         self.answer = None
         if recording:
             with open(os.path.join(MIRRORS, recording), "rb") as f:
                 self.answer = f.read()
+        if location:
+            self.answer = re.sub(b"\r\nLocation: [^\r]*\r\n", b"\r\nLocation: " + location.encode() + b"\r\n",
+                                 self.answer)
         self.requests, self.sock = [], socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
-        self.url = "http://127.0.0.1:%d/" % self.sock.getsockname()[1]
+        self.url = "%s://127.0.0.1:%d/" % ("https" if tls else "http", self.sock.getsockname()[1])
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.sock = context.wrap_socket(self.sock, server_side=True)
         self.thread = threading.Thread(target=self.serve)
         self.thread.daemon = True
         self.thread.start()
@@ -307,6 +318,8 @@ class Replay(object):
         while True:
             try:
                 conn, dummy = self.sock.accept()
+            except ssl.SSLError:
+                continue  # the client refused the certificate
             except OSError:
                 return
             request = b""
@@ -330,8 +343,8 @@ class Replay(object):
 def replay():
     servers = []
 
-    def start(recording):
-        servers.append(Replay(recording))
+    def start(recording, **kw):
+        servers.append(Replay(recording, **kw))
         return servers[-1]
 
     yield start
@@ -425,3 +438,91 @@ def test_gather_mirrors_probes_each_mirror_of_docker_info(engine, replay):
     engine.answers["info"]["RegistryConfig"]["Mirrors"] = [down]
     assert run_main(docker_audit_info.main, {})[1]["mirrors"] == []
     assert len(up.requests) == len(web.requests) == 1
+
+
+def self_signed(tmp_path):
+    """A key and a self-signed certificate for 127.0.0.1 (no CA the host trusts signed it), made with cryptography,
+    which ansible-core requires."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_probe_checks_the_mirrors_certificate(replay, tmp_path):
+    # A registry behind a certificate the host does not trust: dockerd refuses it too (unless it is listed as an
+    # insecure registry), so the probe must not take it as answering.
+    server = replay("registry-2.8.3-noauth-v2.http", tls=self_signed(tmp_path))
+    result = docker_audit_info.probe_mirror(server.url, 5)
+    assert (result["answers"], result["status"], result["api_version"]) == (False, None, None)
+    assert result["error"].startswith("connection failed: ") and "CERTIFICATE_VERIFY_FAILED" in result["error"]
+    assert server.requests == []
+
+
+def test_probe_follows_a_redirect_of_its_get(replay):
+    # python3 -m http.server's recorded 301 (fixtures/audit_mirrors/README.md), its Location pointed at the test's
+    # registry: a mirror URL that moved (for example http to https) answers where it moved to.
+    registry = replay("registry-2.8.3-noauth-v2.http")
+    moved = replay("python3.11-http.server-redirect.http", location=registry.url + "v2/")
+    assert docker_audit_info.probe_mirror(moved.url, 5) == dict(
+        url=moved.url, answers=True, status=200, api_version="registry/2.0", error=None)
+    assert moved.requests[0].startswith("GET /v2/ HTTP/1.1\r\n") and registry.requests[0].startswith("GET /v2/ ")
+
+
+def test_probe_goes_through_the_hosts_proxy(replay, monkeypatch):
+    # The module's environment's proxy, as on a host whose outbound traffic must go through one: the mirror's own
+    # address refuses connections, the proxy answers for it.
+    proxy = replay("registry-2.8.3-noauth-v2.http")
+    mirror = closed_port_url()
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, proxy.url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "")
+    assert docker_audit_info.probe_mirror(mirror, 5) == dict(
+        url=mirror, answers=True, status=200, api_version="registry/2.0", error=None)
+    assert proxy.requests[0].startswith("GET %sv2/ HTTP/1.1\r\n" % mirror)
+
+
+def test_gather_gives_each_mirror_the_probe_timeout(engine, replay):
+    silent = replay(None)
+    answers = copy.deepcopy(engine.answers)
+    answers["info"]["RegistryConfig"]["Mirrors"] = [silent.url]
+    engine.answers = answers
+    started = time.time()
+    kind, result = run_main(docker_audit_info.main, {"gather": ["mirrors"], "probe_timeout": 1})
+    assert time.time() - started < 2.5
+    assert result["mirrors"] == [dict(url=silent.url, answers=False, status=None, api_version=None,
+                                      error="no answer within 1 s")]
+
+
+def test_every_object_removed_midway_is_counted(engine):
+    # All three containers and all six images gone between the list and their inspect or history.
+    answers = copy.deepcopy(engine.answers)
+    answers["inspect_container"], answers["history"] = {}, {}
+    engine.answers = answers
+    inspect, history = FakeAPI.inspect_container, FakeAPI.history
+
+    def gone(self, oid):
+        raise docker_audit_info.docker.errors.NotFound("404 Client Error: Not Found (%s)" % oid)
+
+    FakeAPI.inspect_container = FakeAPI.history = gone
+    try:
+        kind, result = run_main(docker_audit_info.main, {})
+    finally:
+        FakeAPI.inspect_container, FakeAPI.history = inspect, history
+    assert kind == "Exit" and result["containers"] == result["images"] == []
+    assert result["skipped"] == {"containers": 3, "images": 6}
