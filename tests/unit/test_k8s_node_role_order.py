@@ -87,3 +87,40 @@ def shown(task_file, task_name, variables):
 def test_containerd_messages_are_shown_even_unchanged(result, expected):
     assert shown("containerd.yml", "Say how containerd took the change",
                  dict(k8s_node_containerd=True, k8s_node_containerd_result=result)) is expected
+
+
+SITE = os.path.join(os.path.dirname(ROLE), "..", "playbooks", "site.yml")
+SITE_CHECK = "Check the host as the kubelet would before any change, refusing cgroup v1 unless allowed"
+
+
+def rendered(args, variables):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return dict((k, templar.template(trust_as_template(v))) for k, v in args.items())
+
+
+@pytest.mark.parametrize("ipv6", [True, False])
+@pytest.mark.parametrize("allow_v1", [True, False])
+def test_site_asks_k8s_node_facts_what_the_role_would(ipv6, allow_v1):
+    # site.yml's call stands for the role's (the role then takes its result): the same module, the same inputs.
+    with open(SITE) as f:
+        site = [t for play in yaml.safe_load(f) for t in play.get("tasks") or [] if t.get("name") == SITE_CHECK][0]
+    with open(os.path.join(ROLE, "tasks", "preflight.yml")) as f:
+        role = [t for t in yaml.safe_load(f) if t["name"] == CGROUP][0]
+    variables = dict(k8s_node_ipv6_forwarding=ipv6, k8s_node_allow_cgroup_v1=allow_v1)
+    assert rendered(site["dockerops.host.k8s_node_facts"], variables) == \
+        rendered(role["dockerops.host.k8s_node_facts"], variables) == dict(ipv6=ipv6, fail_on_cgroup_v1=not allow_v1)
+    assert site["register"] == "_dockerops_k8s_node_preflight"
+
+
+@pytest.mark.parametrize("site_result, asks", [
+    (None, True),  # the role alone
+    (dict(skipped=True, changed=False, skip_reason="Conditional result was False"), True),  # site without the profile
+    (dict(changed=False, ready=True, cgroup_version=2, checks=[], problems=[]), False),  # site asked already
+])
+def test_the_role_asks_only_where_site_did_not(site_result, asks):
+    variables = dict(k8s_node_ipv6_forwarding=False, k8s_node_allow_cgroup_v1=False)
+    if site_result is not None:
+        variables["_dockerops_k8s_node_preflight"] = site_result
+    assert shown("preflight.yml", CGROUP, variables) is asks
