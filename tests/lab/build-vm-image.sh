@@ -42,12 +42,16 @@ fi
 # engine running (br_netfilter not loaded, as kernel_params' fresh state
 # needs), and the roles enable and start it. apparmor stays out: the VM's
 # kernel enforces AppArmor, and docker_install_ubuntu must install the parser.
-log "installing docker.io and python3-requests into the VM's root filesystem"
+log "installing docker.io (and its client) and python3-requests into the VM's root filesystem"
 printf '#!/bin/sh\nexit 101\n' > "${rootfs}/usr/sbin/policy-rc.d"; chmod 0755 "${rootfs}/usr/sbin/policy-rc.d"
 resolv_added=""
 [ -e "${rootfs}/etc/resolv.conf" ] || [ -L "${rootfs}/etc/resolv.conf" ] || { cp -L /etc/resolv.conf "${rootfs}/etc/resolv.conf"; resolv_added=1; }
+# Debian 13 ships the client apart, as docker-cli (a recommend of docker.io);
+# Debian 12's docker.io has it.
 { chroot "${rootfs}" apt-get update -q && \
-  DEBIAN_FRONTEND=noninteractive chroot "${rootfs}" apt-get install -q -y --no-install-recommends docker.io python3-requests; } \
+  packages=(docker.io python3-requests) && \
+  if chroot "${rootfs}" apt-cache show docker-cli >/dev/null 2>&1; then packages+=(docker-cli); fi && \
+  DEBIAN_FRONTEND=noninteractive chroot "${rootfs}" apt-get install -q -y --no-install-recommends "${packages[@]}"; } \
   >"${OUT}/engine.log" 2>&1 || { tail -20 "${OUT}/engine.log" >&2; die "installing docker.io into the VM's rootfs failed"; }
 rm -f "${rootfs}/usr/sbin/policy-rc.d"
 [ -z "${resolv_added}" ] || rm -f "${rootfs}/etc/resolv.conf"

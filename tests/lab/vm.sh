@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# vm.sh start NAME PORT [CODENAME] : boot a lab VM (Debian 12 bookworm by default,
+# vm.sh start NAME PORT [CODENAME [UUID]] : boot a lab VM (Debian 12 bookworm by default,
 #                         or trixie: Debian 13) from a fresh copy-on-write overlay of the
 #                         cached disk, with blank spare disks of 4G (/dev/vdb)
 #                         and 1G (/dev/vdc),
-#                         ssh forwarded to 127.0.0.1:PORT; waits for ssh.
+#                         ssh forwarded to 127.0.0.1:PORT; waits for ssh. UUID: the
+#                         SMBIOS system UUID (the guest's DMI product_uuid), to make
+#                         VMs that look cloned; QEMU's user network gives every VM the
+#                         same MAC address (52:54:00:12:34:56) already.
 # vm.sh stop NAME       : power it off and delete its overlay and spare disk.
 # Software emulation (TCG): KVM does not work on these machines. The CPU model
 # is QEMU's plain x86-64 (qemu64), not "max": measured here side by side, a VM
@@ -11,7 +14,7 @@
 # does not emulate AVX and the other extensions guest libraries would pick
 # (docs/testing.md).
 source "$(dirname "$0")/lib.sh"
-action="${1:?usage: vm.sh start NAME PORT [CODENAME] | stop NAME}"; name="${2:?name}"
+action="${1:?usage: vm.sh start NAME PORT [CODENAME [UUID]] | stop NAME}"; name="${2:?name}"
 RUN="${DOCKEROPS_CACHE}/run/${name}"
 
 case "${action}" in
@@ -24,7 +27,9 @@ start)
   qemu-img create -q -f qcow2 "${RUN}/spare.qcow2" 4G
   qemu-img create -q -f qcow2 "${RUN}/spare2.qcow2" 1G
   cp "${image}/id_ed25519" "${RUN}/id_ed25519"; chmod 600 "${RUN}/id_ed25519"
-  qemu-system-x86_64 -name "${name}" -accel tcg,thread=multi -cpu qemu64 -m 2048 -smp 2 \
+  uuid_args=()
+  if [ -n "${5:-}" ]; then uuid_args=(-uuid "$5"); fi
+  qemu-system-x86_64 -name "${name}" -accel tcg,thread=multi -cpu qemu64 -m 2048 -smp 2 "${uuid_args[@]}" \
     -kernel "${image}/vmlinuz" -initrd "${image}/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 quiet" \
     -drive "file=${RUN}/root.qcow2,format=qcow2,if=virtio" \

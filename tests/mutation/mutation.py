@@ -275,7 +275,7 @@ def prepare(work, files):
         shutil.rmtree(work)
     dest = os.path.join(work, COLL)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "output", "results.*")
-    for tree in ("plugins", "roles", "tests"):  # the unit tests read roles/ and tests/bench, tests/mutation
+    for tree in ("plugins", "roles", "playbooks", "tests"):  # the unit tests read roles/, playbooks/site.yml, tests/bench
         shutil.copytree(os.path.join(ROOT, tree), os.path.join(dest, tree), ignore=ignore)
     only = ", ".join('"%s"' % os.path.join(COLL, f) for f in files)
     with open(os.path.join(HERE, "pyproject.toml")) as f:

@@ -1,6 +1,7 @@
 """Verify kernel_params on a VM with its own kernel (run before and after a reboot)."""
 
 import os
+import re
 
 import pytest
 import testinfra.utils.ansible_runner
@@ -107,3 +108,21 @@ def test_k8s_node_kernel_side_after_the_reboot(host):
     assert sorted(modules) == ["br_netfilter", "overlay"]
     for name, value in K8S_NODE.items():
         assert host.check_output("sysctl -n %s" % name).strip() == value, name
+
+
+def test_k8s_node_profile_after_the_reboot(host):
+    # side_effect.yml runs the whole k8s_node role (and a sentinel container) before the reboot.
+    if not host.file("/root/side-effect-ran").exists:
+        pytest.skip("before side_effect: k8s_node not run yet")
+    facts = host.ansible("dockerops.host.k8s_node_facts", "ipv6=true", check=False, become=True)
+    assert facts["ready"] is True, facts["problems"]
+    assert facts["cgroup_version"] == 2
+    status = {c["name"]: c["status"] for c in facts["checks"]}
+    assert status["swap"] == "ok" and status["cri"] == "ok"
+    assert [n for n, s in status.items() if n.startswith(("module", "sysctl", "cgroup")) and s != "ok"] == []
+    plugins = host.check_output("ctr plugins ls")
+    assert re.search(r"^io\.containerd\.grpc\.v1\s+cri\s+\S+\s+ok\s*$", plugins, re.M), plugins
+    dump = host.check_output("containerd config dump")
+    assert re.search(r"^\s*SystemdCgroup = true$", dump, re.M)
+    assert 'registry.k8s.io/pause:3.10' in dump
+    assert host.check_output("docker info --format '{{.CgroupDriver}}'") == "systemd"
