@@ -34,12 +34,14 @@ description:
     Otherwise the previous files are put back, containerd is restarted on them, and the module fails with
     what containerd said.
   - The last config.toml containerd was seen running on is kept beside it, as C(.config.toml.dockerops-good)
-    (mode 0600). It is saved when a call that changes something starts on a containerd running on the file it finds,
-    and after each restart that passed the checks. A call that starts where containerd does not run on the file it
-    finds puts that copy back on failure, not the file it found. That is the case when C(ctr plugins ls) gets no
-    answer, when containerd started before the file was written, or when the file is already this module's and the
-    CRI plugin is not C(ok). A controller killed between writing the file and checking the restart leaves such a
-    host.
+    (root's, mode 0600 from its creation). It is saved when a call that changes something starts on a containerd
+    known to run on the file it finds (C(ctr plugins ls) answers, containerd started after the file was written,
+    and the CRI plugin is C(ok) or not there), and after each restart that passed the checks.
+  - A call that starts where containerd is known not to run on the file it finds puts that copy back on failure,
+    keeping the file it found as a backup. That is the case when C(ctr plugins ls) gets no answer, when containerd
+    started before the file was written, or when its CRI plugin failed. A controller killed between writing the
+    file and checking the restart leaves such a host. Where containerd does not answer and last ran on another
+    file, it is restarted to find out only when its unit failed (or keeps restarting), not when it was stopped.
 version_added: 0.2.0
 author: dockerops.host maintainers (@dockerops)
 options:
@@ -117,7 +119,7 @@ hosts_files:
   elements: str
 backup_file:
   description: The previous config.toml.
-  returned: when the file was changed
+  returned: when the file was changed, or replaced by the last good copy
   type: str
 last_good:
   description: The copy of the last config.toml containerd was seen running on, where this call saved or restored it.
@@ -140,22 +142,27 @@ messages:
 """
 
 import os
+import re
 import stat
 import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.dockerops.host.plugins.module_utils import _containerd, _files
 
 
+_USERINFO = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(.*)@")
+
+
 def _url_secrets(mirrors):
-    """The user:password parts of the mirror URLs given, and their passwords, to mask everywhere in the result."""
+    """The user:password parts of the mirror URLs given (with a scheme or without), and their passwords, to mask
+    everywhere in the result."""
     found = set()
     for urls in mirrors.values():
         for url in urls if isinstance(urls, list) else [urls]:
-            userinfo = urlsplit(url).netloc.rpartition("@")[0] if isinstance(url, str) else ""
+            m = _USERINFO.match(url) if isinstance(url, str) else None
+            userinfo = m.group(1) if m else ""
             found.update((userinfo, userinfo.partition(":")[2]))
     return found - set([""])
 
@@ -214,6 +221,11 @@ class Containerd(object):
 
     def systemd(self, *args):
         return self.module.run_command([self.systemctl] + list(args))
+
+    def unit_state(self):
+        """systemctl is-active containerd.service: active, inactive (stopped), failed, activating..."""
+        _rc, out, _err = self.systemd("is-active", "containerd.service")
+        return out.strip() or "unknown"
 
     def started_before(self, path):
         """Whether containerd's main process started before path was last written (None when unknown)."""
@@ -304,20 +316,36 @@ class Transaction(object):
         return out
 
     def save_good(self, content):
-        """Keep content as the last config.toml containerd ran on (0600: it may hold registry credentials)."""
+        """Keep content as the last config.toml containerd ran on, root's and 0600 from its creation on (it may hold
+        registry credentials): a temporary file of mkstemp's (0600) renamed over it."""
         path = good_path(self.module.params["path"])
-        if read(path) != content:
-            _files.write_atomic(self.module, path, content, mode=0o600)
         self.result["last_good"] = path
+        if read(path) == content:
+            return
+        fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chown(tmp, 0, 0)
+            os.rename(tmp, path)
+        except (IOError, OSError) as e:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            self.fail("Could not write %s: %s" % (path, e))
 
-    def restore_plan(self, files, proven, before):
-        """What to put back: the files found, except that config.toml is the last good copy when containerd did not
-        run on the file found (a run killed between its write and its check left it there)."""
+    def restore_plan(self, files, not_on_it, before):
+        """What to put back: the files found, except that config.toml is the last good copy when containerd is known
+        not to run on the file found (a run killed between its write and its check left it there). The file found is
+        then kept as a backup first: nothing is lost."""
         path = self.module.params["path"]
-        good = None if proven else read(good_path(path))
+        good = read(good_path(path)) if not_on_it and before is not None else None
         if good is None or good == before:
             self.result["restored"] = "previous"
             return files
+        if "backup_file" not in self.result:
+            self.result["backup_file"] = self.module.backup_local(path)
         self.result.update(restored="last_good", last_good=good_path(path))
         return [(f, b, a) for f, b, a in files if f != path] + [(path, good, None)]
 
@@ -373,11 +401,15 @@ class Transaction(object):
             not config_changed and cri_rc == 0 and status == "ok" and before is not None
             and self.c.started_before(p["path"]), p["path"])
         if not restart and cri_rc != 0 and before is not None and read(good_path(p["path"])) not in (None, before):
-            # containerd does not answer and last ran on another file: a run killed between its write and its
-            # check. The restart tells: containerd comes up on this file, or the last good one is put back.
-            restart, why = True, ("restart: containerd does not answer (ctr plugins ls: %s) and last ran on %s, not "
-                                  "on %s: an earlier run was interrupted" % (
-                                      cri_err.strip() or "exit status %d" % cri_rc, good_path(p["path"]), p["path"]))
+            # containerd does not answer and last ran on another file. Failed (or restarting over and over) on this
+            # one: a run killed between its write and its check; the restart tells whether it comes up on it, or the
+            # last good one is put back. Stopped (inactive): someone stopped it, and it is left so.
+            state = self.c.unit_state()
+            if state in ("failed", "activating"):
+                restart, why = True, ("restart: containerd does not answer (ctr plugins ls: %s; the unit is %s) and "
+                                      "last ran on %s, not on %s: an earlier run was interrupted" % (
+                                          cri_err.strip() or "exit status %d" % cri_rc, state, good_path(p["path"]),
+                                          p["path"]))
         if why:
             self.result["messages"].append(why)
         if module._diff and files:
@@ -398,13 +430,15 @@ class Transaction(object):
             rc, _out, err = self.c.validate(p["path"], after, self.modes.get(p["path"], 0o644))
             if rc != 0:
                 self.fail(_containerd.refused(rc, err, p["path"]), rc=rc, stderr=err, changed=False, action="none")
-        # containerd runs on the file found (ctr answers, and it did not start before the file was written), and its
-        # CRI plugin is ok or the file is not this module's yet: that file is the one to keep as the last good, and
-        # to put back on failure. Our own file with the CRI plugin not ok is what a killed run leaves.
-        proven = (cri_rc == 0 and before is not None and self.c.started_before(p["path"]) is not True
-                  and (status == "ok" or after != before))
-        if proven:
+        # What is known of the file found. containerd runs on it: ctr answers, containerd started after it was
+        # written, and the CRI plugin is ok or not there at all (a file that turns it off, as Docker's does); it is
+        # then the last good. containerd does not run on it: ctr gets no answer, containerd started before it was
+        # written, or its CRI plugin failed; the last good copy is then what goes back on failure. Otherwise (the
+        # start time unknown) neither: the file found goes back.
+        started_before = self.c.started_before(p["path"]) if cri_rc == 0 and before is not None else None
+        if cri_rc == 0 and before is not None and started_before is False and status in ("ok", None):
             self.save_good(before)
+        not_on_it = cri_rc != 0 or started_before is True or status not in ("ok", None)
         if after != before and before is not None:
             self.result["backup_file"] = module.backup_local(p["path"])
         for path, _b, a in files:
@@ -433,7 +467,7 @@ class Transaction(object):
             return self.result
         said = [line.strip() for line in self.c.journal().splitlines()
                 if "level=error" in line or "level=fatal" in line or "failed" in line.lower()]
-        files = self.restore_plan(files, proven, before)
+        files = self.restore_plan(files, not_on_it, before)
         self.put_back(files)
         self.c.systemd("reset-failed", "containerd.service")
         self.c.systemd("restart", "containerd.service")

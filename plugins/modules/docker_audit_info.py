@@ -23,9 +23,13 @@ description:
   - The engine's C(info()) and C(version()), trimmed to the fields the checks read.
   - With C(mirrors) in O(gather), whether each registry mirror the engine uses (C(RegistryConfig.Mirrors) of its
     C(info())) answers as a registry. One C(GET <mirror>/v2/) each, from the host, with the module's environment
-    (its proxy variables, not dockerd's), redirects followed for C(GET) only, certificates verified. A mirror answers
-    when that request gets HTTP 200 or 401 (a registry asking for credentials) with the
-    C(Docker-Distribution-Api-Version) header the registry API sets; any other answer, a refused connection, a
+    (its proxy variables, not dockerd's), redirects followed for C(GET) only, no credentials (none from the URL,
+    none from C(~/.netrc)). Its certificate is checked as dockerd checks it. It is not checked for an insecure
+    registry, one whose C(host:port) C(IndexConfigs) marks not secure, or whose IP address is in
+    C(InsecureRegistryCIDRs); names are not resolved for that. It is checked against the CA files
+    C(O(certs_dir)/host:port/*.crt) where there are some, and against the system's CAs otherwise.
+  - A mirror answers when that request gets HTTP 200 or 401 (a registry asking for credentials) with the
+    C(Docker-Distribution-Api-Version) header the registry API sets. Any other answer, a refused connection, a
     certificate error or no answer within O(probe_timeout) is reported with its cause. A user name and password in
     a mirror's URL are neither sent nor returned.
   - Nothing secret is returned. A container's C(Config.Env), C(Cmd), C(Entrypoint) and labels are dropped, and of
@@ -60,6 +64,11 @@ options:
     description: Seconds to wait for each registry mirror's answer (O(gather) with C(mirrors)).
     type: int
     default: 5
+  certs_dir:
+    description: dockerd's per-registry certificate directory, where C(host:port/*.crt) are the CAs a mirror's
+      certificate is checked against.
+    type: path
+    default: /etc/docker/certs.d
 requirements:
   - Docker SDK for Python 2.0 or later on the host (Debian's and Ubuntu's C(python3-docker) package, or the
     C(docker) Python package).
@@ -218,12 +227,16 @@ daemon:
       type: dict
 """
 
+import glob
+import ipaddress
+import os
 import re
 import socket
+import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlsplit, urlunsplit
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError, open_url
@@ -371,13 +384,49 @@ def judge_answer(status, api_version):
     return False, "HTTP %s%s" % (status, " (%s %s)" % (API_VERSION_HEADER, api_version) if api_version else "")
 
 
-def probe_mirror(url, timeout):
+def _insecure(netloc, registry_config):
+    """Whether dockerd treats the registry at netloc (host[:port]) as insecure: IndexConfigs says so, or its IP
+    address is in InsecureRegistryCIDRs (names are not resolved)."""
+    index = (registry_config.get("IndexConfigs") or {}).get(netloc) or {}
+    if index.get("Secure") is False:
+        return True
+    host = netloc.rsplit(":", 1)[0] if not netloc.endswith("]") else netloc
+    try:
+        address = ipaddress.ip_address(to_text(host.strip("[]")))
+    except ValueError:
+        return False
+    for cidr in registry_config.get("InsecureRegistryCIDRs") or []:
+        try:
+            if address in ipaddress.ip_network(to_text(cidr), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def mirror_trust(url, registry_config, certs_dir):
+    """(validate_certs, the CA files) for a mirror, as dockerd checks its certificate."""
+    netloc = urlsplit(_without_userinfo(url)[0]).netloc
+    if _insecure(netloc, registry_config or {}):
+        return False, []
+    return True, sorted(glob.glob(os.path.join(certs_dir, netloc, "*.crt")))
+
+
+def probe_mirror(url, timeout, validate_certs=True, ca_files=()):
     """Whether one mirror answers GET <url>/v2/ as a registry."""
     target, shown = _without_userinfo(url)
     result = dict(url=shown, answers=False, status=None, api_version=None, error=None)
+    bundle = None
     try:
+        if ca_files:
+            fd, bundle = tempfile.mkstemp(suffix=".crt")
+            with os.fdopen(fd, "wb") as f:
+                for name in ca_files:
+                    with open(name, "rb") as ca:
+                        f.write(ca.read() + b"\n")
         response = open_url(target.rstrip("/") + "/v2/", method="GET", timeout=timeout, follow_redirects="safe",
-                            validate_certs=True, use_proxy=True, http_agent="dockerops.host docker_audit_info")
+                            validate_certs=validate_certs, ca_path=bundle, use_proxy=True, use_netrc=False,
+                            http_agent="dockerops.host docker_audit_info")
         status, headers = response.getcode(), response.headers
         response.close()
     except HTTPError as e:
@@ -389,16 +438,20 @@ def probe_mirror(url, timeout):
         else:
             result["error"] = "connection failed: %s" % (to_native(reason) or type(reason).__name__)
         return result
+    finally:
+        if bundle and os.path.exists(bundle):
+            os.unlink(bundle)
     result["status"] = status
     result["api_version"] = (headers.get(API_VERSION_HEADER) if headers is not None else None) or None
     result["answers"], result["error"] = judge_answer(status, result["api_version"])
     return result
 
 
-def gather(api, what, probe_timeout=5):
+def gather(api, what, probe_timeout=5, certs_dir="/etc/docker/certs.d"):
     """What the module returns, read through a docker.APIClient."""
+    info = api.info()
     result = dict(gathered=[w for w in GATHER if w in what], containers=[], images=[], mirrors=[],
-                  skipped=dict(containers=0, images=0), daemon=trim_daemon(api.info(), api.version()))
+                  skipped=dict(containers=0, images=0), daemon=trim_daemon(info, api.version()))
     # An object removed between the list and its inspect or history (404: NotFound) is skipped and counted.
     if "containers" in what:
         for listed in api.containers(all=True, size=True):
@@ -414,7 +467,8 @@ def gather(api, what, probe_timeout=5):
                 result["skipped"]["images"] += 1
     if "mirrors" in what:
         for url in result["daemon"]["info"]["RegistryConfig"]["Mirrors"]:
-            result["mirrors"].append(probe_mirror(url, probe_timeout))
+            verify, ca_files = mirror_trust(url, info.get("RegistryConfig"), certs_dir)
+            result["mirrors"].append(probe_mirror(url, probe_timeout, verify, ca_files))
     return result
 
 
@@ -425,6 +479,7 @@ def main():
             timeout=dict(type="int", default=120),
             gather=dict(type="list", elements="str", choices=list(GATHER), default=["containers", "images"]),
             probe_timeout=dict(type="int", default=5),
+            certs_dir=dict(type="path", default="/etc/docker/certs.d"),
         ),
         supports_check_mode=True,
     )
@@ -435,7 +490,7 @@ def main():
     try:
         api = docker.APIClient(base_url=module.params["docker_host"], version="auto",
                                timeout=module.params["timeout"])
-        result = gather(api, module.params["gather"], module.params["probe_timeout"])
+        result = gather(api, module.params["gather"], module.params["probe_timeout"], module.params["certs_dir"])
     except (DockerException, IOError, OSError) as e:  # requests' errors are IOErrors
         module.fail_json(msg="Could not read the Docker engine at %s: %s" % (module.params["docker_host"],
                                                                              to_native(e)))

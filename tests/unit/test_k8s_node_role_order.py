@@ -100,17 +100,20 @@ def rendered(args, variables):
     return dict((k, templar.template(trust_as_template(v))) for k, v in args.items())
 
 
-@pytest.mark.parametrize("ipv6", [True, False])
-@pytest.mark.parametrize("allow_v1", [True, False])
+@pytest.mark.parametrize("ipv6", [True, False, "true", "false"])
+@pytest.mark.parametrize("allow_v1", [True, False, "true", "false", "yes", "no"])
 def test_site_asks_k8s_node_facts_what_the_role_would(ipv6, allow_v1):
+    # Strings as an INI inventory or -e k=v gives them: "false" must not turn the refusal off.
     # site.yml's call stands for the role's (the role then takes its result): the same module, the same inputs.
     with open(SITE) as f:
         site = [t for play in yaml.safe_load(f) for t in play.get("tasks") or [] if t.get("name") == SITE_CHECK][0]
     with open(os.path.join(ROLE, "tasks", "preflight.yml")) as f:
         role = [t for t in yaml.safe_load(f) if t["name"] == CGROUP][0]
     variables = dict(k8s_node_ipv6_forwarding=ipv6, k8s_node_allow_cgroup_v1=allow_v1)
+    truth = {True: True, False: False, "true": True, "false": False, "yes": True, "no": False}
     assert rendered(site["dockerops.host.k8s_node_facts"], variables) == \
-        rendered(role["dockerops.host.k8s_node_facts"], variables) == dict(ipv6=ipv6, fail_on_cgroup_v1=not allow_v1)
+        rendered(role["dockerops.host.k8s_node_facts"], variables) == \
+        dict(ipv6=truth[ipv6], fail_on_cgroup_v1=not truth[allow_v1])
     assert site["register"] == "_dockerops_k8s_node_preflight"
 
 

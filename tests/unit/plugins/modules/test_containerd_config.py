@@ -34,9 +34,9 @@ class Host(object):
     """The recorded answers of one containerd; plugins lists the answers of ctr plugins ls in turn (the last repeats)."""
 
     def __init__(self, version, plugins, dump="config-dump-converged", restart_rc=0, main_pid="0",
-                 validate="config-dump-file-good"):
+                 validate="config-dump-file-good", unit="active"):
         self.version, self.plugins, self.dump = version, list(plugins), dump
-        self.restart_rc, self.main_pid, self.validate = restart_rc, main_pid, validate
+        self.restart_rc, self.main_pid, self.validate, self.unit = restart_rc, main_pid, validate, unit
         self.calls = []
         self.raw = []  # the argv lists as the module gave them, with the timeout prefix
         self.modes = []  # the permission bits of the files containerd --config FILE config dump was given
@@ -62,6 +62,9 @@ class Host(object):
             return run_rec(self.version, name)
         if tool == "systemctl" and rest[:1] == ["show"]:
             return 0, self.main_pid + "\n", ""
+        if tool == "systemctl" and rest[:1] == ["is-active"]:
+            # systemctl is-active prints the unit's state; its exit status is 0 for active only (3 otherwise).
+            return (0 if self.unit == "active" else 3), self.unit + "\n", ""
         if tool == "systemctl" and rest[:1] == ["restart"]:
             return (self.restart_rc, "", "Job for containerd.service failed.\n" if self.restart_rc else "")
         if tool == "journalctl":
@@ -644,12 +647,14 @@ def test_a_mirror_password_stays_out_of_the_invocation(module, monkeypatch, miss
         raise Fail(basic.remove_values(dict(kw, invocation=dict(module_args=self.params)), self.no_log_values))
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     host = Host("1.6.20", ["ctr-plugins-converged"])
-    mirrors = {"docker.io": ["https://puller:pw-s3cr3t@m.example.com", "https://tok3n-only@n.example.com"],
+    mirrors = {"docker.io": ["https://puller:pw-s3cr3t@m.example.com", "https://tok3n-only@n.example.com",
+                             "no-scheme:pw-3@o.example.com", "https://u:pw-4@[bad/", "https://u:pw/5@p.example.com"],
                "quay.io": "https://not-a-list:pw-2@q.example.com"}
     kind, res = module(host, dict(registry_mirrors=mirrors), config="version = 2\n", missing=missing)
     assert kind == "Fail" and "registry_mirrors" in res["invocation"]["module_args"]
     text = json.dumps(res)
-    assert "pw-s3cr3t" not in text and "tok3n-only" not in text and "pw-2" not in text
+    for secret in ("pw-s3cr3t", "tok3n-only", "pw-2", "pw-3", "pw-4", "pw/5"):
+        assert secret not in text
     assert "m.example.com" in text and "n.example.com" in text
 
 
@@ -664,28 +669,62 @@ def aged(path):
     os.utime(str(path), (time.time() - 10 ** 6, time.time() - 10 ** 6))
 
 
-@pytest.mark.parametrize("plugins", [["ctr-plugins-stopped"], ["ctr-plugins-cri-disabled"]],
-                         ids=["containerd-down", "cri-not-loaded"])
-def test_a_killed_run_is_rolled_back_to_the_last_good_file(module, tmp_path, plugins):
+@pytest.mark.parametrize("unit", ["failed", "activating"])
+def test_a_killed_run_is_rolled_back_to_the_last_good_file(module, tmp_path, unit):
+    # The module's own file in place and containerd failed on it (or restarting over and over: systemd's
+    # Restart=always), which a run killed between its write and its check leaves.
     original = rec("1.6.20", "config-docker-ce.toml")
     good(tmp_path).write_text(original)
     good(tmp_path).chmod(0o600)
-    # containerd (this test process) started after the file was written: only the CRI state tells.
-    (tmp_path / "config.toml").write_text(rec("1.6.20", "config-converged.toml"))
-    aged(tmp_path / "config.toml")
-    host = Host("1.6.20", plugins, main_pid=str(os.getpid()))
+    found = rec("1.6.20", "config-converged.toml")
+    (tmp_path / "config.toml").write_text(found)
+    host = Host("1.6.20", ["ctr-plugins-stopped"], main_pid=str(os.getpid()), unit=unit)
     kind, res = module(host, dict(sandbox_image=PAUSE))
     assert kind == "Fail" and res["action"] == "rolled_back"
     assert res["restored"] == "last_good" and res["last_good"] == str(good(tmp_path))
     assert (tmp_path / "config.toml").read_text() == original
+    # The file found is kept: nothing is lost.
+    with open(res["backup_file"]) as f:
+        assert f.read() == found
     assert len(host.restarts()) == 2
     assert "The last config.toml containerd ran on (%s) and the previous hosts.toml files were put back" % \
         good(tmp_path) in res["msg"]
-    if plugins == ["ctr-plugins-stopped"]:
-        assert res["messages"] == [
-            "restart: containerd does not answer (ctr plugins ls: %s) and last ran on %s, not on %s: an earlier run "
-            "was interrupted" % (rec("1.6.20", "ctr-plugins-stopped.stderr").strip(), good(tmp_path),
-                                 tmp_path / "config.toml")]
+    assert res["messages"] == [
+        "restart: containerd does not answer (ctr plugins ls: %s; the unit is %s) and last ran on %s, not on %s: an "
+        "earlier run was interrupted" % (rec("1.6.20", "ctr-plugins-stopped.stderr").strip(), unit, good(tmp_path),
+                                         tmp_path / "config.toml")]
+
+
+def test_a_stopped_containerd_is_left_stopped(module, tmp_path):
+    # Stopped by someone (inactive), on a file other than the last good one: not restarted, nothing written.
+    good(tmp_path).write_text(rec("1.6.20", "config-docker-ce.toml"))
+    host = Host("1.6.20", ["ctr-plugins-stopped"], main_pid=str(os.getpid()), unit="inactive")
+    kind, res = module(host, dict(sandbox_image=PAUSE), config=rec("1.6.20", "config-converged.toml"))
+    assert kind == "Exit" and res["changed"] is False and host.restarts() == []
+    assert (tmp_path / "config.toml").read_text() == rec("1.6.20", "config-converged.toml")
+    assert good(tmp_path).read_text() == rec("1.6.20", "config-docker-ce.toml")
+
+
+def test_no_file_found_is_rolled_back_to_no_file(module, tmp_path):
+    # No config.toml (containerd on its defaults, down now) and a last good copy from long ago: the failed run
+    # removes the file it wrote, it does not put that old copy in place.
+    good(tmp_path).write_text(rec("1.6.20", "config-docker-ce.toml"))
+    host = Host("1.6.20", ["ctr-plugins-stopped"], restart_rc=1, main_pid=str(os.getpid()), unit="failed")
+    kind, res = module(host, {})
+    assert kind == "Fail" and res["restored"] == "previous"
+    assert not (tmp_path / "config.toml").exists()
+
+
+def test_a_file_whose_start_time_is_unknown_is_neither_saved_nor_replaced(module, tmp_path):
+    # No MainPID to compare with: containerd may or may not run on the file found; it is not saved as the last good,
+    # and a failed run puts it back as it was.
+    good(tmp_path).write_text(rec("1.6.20", "config-debian.toml"))
+    found = rec("1.6.20", "config-docker-ce.toml")
+    host = Host("1.6.20", ["ctr-plugins-cri-disabled"], restart_rc=1)
+    kind, res = module(host, {}, config=found)
+    assert kind == "Fail" and res["restored"] == "previous"
+    assert (tmp_path / "config.toml").read_text() == found
+    assert good(tmp_path).read_text() == rec("1.6.20", "config-debian.toml")
 
 
 def test_containerd_down_on_its_last_good_file_is_not_restarted(module, tmp_path):
