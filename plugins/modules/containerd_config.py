@@ -320,8 +320,11 @@ class Transaction(object):
         registry credentials): a temporary file of mkstemp's (0600) renamed over it."""
         path = good_path(self.module.params["path"])
         self.result["last_good"] = path
-        if read(path) == content:
-            return
+        try:
+            if read(path) == content:
+                return
+        except (IOError, OSError):
+            pass  # not a readable file: written over below, or the write fails naming it
         fd, tmp = tempfile.mkstemp(prefix=".dockerops-", dir=os.path.dirname(path))
         try:
             with os.fdopen(fd, "wb") as f:
