@@ -214,11 +214,8 @@ READS_ENABLED = READS + [("is-enabled", "cri-docker.service")]
 
 
 def refused_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return "http://127.0.0.1:%d/cri-dockerd.tgz" % port
+    """A URL nothing answers: tcpmux's port, which no daemon of this machine listens on (connection refused)."""
+    return "http://127.0.0.1:1/cri-dockerd.tgz"
 
 
 def nothing_installed(host):
