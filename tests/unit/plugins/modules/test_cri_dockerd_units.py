@@ -1,9 +1,20 @@
 """cri_dockerd's unit files, whole, and its small parsers: the units are what systemd runs, so every line is
 asserted (the lines' meaning is in docs/modules.md#cri_dockerd; the socket's behaviour was seen in the recording
 container, tests/unit/fixtures/cri_dockerd/README.md)."""
+import os
+
 import pytest
 
 from ansible_collections.dockerops.host.plugins.modules import cri_dockerd
+
+FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "cri_dockerd")
+
+
+def recorded(name):
+    def read(ext):
+        with open(os.path.join(FIX, "%s.%s" % (name, ext))) as f:
+            return f.read()
+    return int(read("rc")), read("stdout"), read("stderr")
 
 DEFAULTS = dict(dest="/usr/local/bin/cri-dockerd", socket="/run/cri-dockerd.sock", socket_group="docker",
                 pod_infra_image="", network_plugin="cni", extra_args=[])
@@ -121,19 +132,17 @@ def test_systemctl_show_is_read_into_properties():
     assert show == {"FragmentPath": "/usr/lib/systemd/system/cri-docker.service", "DropInPaths": ""}
 
 
-def test_systemctl_show_failing_is_an_error_with_its_words():
-    module = FakeModule((1, "", "Failed to connect to bus: No such file or directory\n"))
+@pytest.mark.parametrize("recording,call,words", [
+    ("show-no-systemd", lambda systemd: systemd.show("cri-docker.service", "FragmentPath", "DropInPaths"),
+     "systemctl show cri-docker.service failed (rc 1): System has not been booted with systemd as init system (PID 1). "
+     "Can't operate.\nFailed to connect to system scope bus via local transport: Host is down"),
+    ("restart-no-docker", lambda systemd: systemd.must("restart", "cri-docker.service"),
+     "systemctl restart cri-docker.service failed (rc 5): Failed to restart cri-docker.service: Unit docker.service "
+     "not found."),
+])
+def test_a_failing_systemctl_is_an_error_with_its_rc_and_words(recording, call, words):
+    rc, out, err = recorded(recording)
     with pytest.raises(cri_dockerd.CriDockerdError) as e:
-        cri_dockerd.Systemd(module).show("cri-docker.service", "FragmentPath")
-    assert str(e.value) == ("systemctl show cri-docker.service failed (rc 1): Failed to connect to bus: "
-                            "No such file or directory")
-    assert e.value.rc == 1 and e.value.stderr.startswith("Failed to connect")
-
-
-def test_systemctl_must_carries_rc_and_output():
-    module = FakeModule((5, "", "Failed to restart cri-docker.service: Unit docker.service not found.\n"))
-    with pytest.raises(cri_dockerd.CriDockerdError) as e:
-        cri_dockerd.Systemd(module).must("restart", "cri-docker.service")
-    assert str(e.value) == ("systemctl restart cri-docker.service failed (rc 5): Failed to restart "
-                            "cri-docker.service: Unit docker.service not found.")
-    assert (e.value.rc, e.value.stdout) == (5, "")
+        call(cri_dockerd.Systemd(FakeModule((rc, out, err))))
+    assert str(e.value) == words
+    assert (e.value.rc, e.value.stdout, e.value.stderr) == (rc, out, err)
