@@ -302,17 +302,6 @@ def ours(text):
     return text is not None and text.startswith(to_bytes(MARK + "\n"))
 
 
-def sha256_file(path):
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    except (IOError, OSError):
-        return ""
-    return digest.hexdigest()
-
-
 def read_state(path):
     try:
         with open(path) as f:
@@ -595,7 +584,8 @@ def main():
     paths = dict(binary=p["dest"], socket=os.path.join(p["unit_dir"], SOCKET),
                  service=os.path.join(p["unit_dir"], SERVICE))
     old = dict((key, read_bytes(path)) for key, path in paths.items())
-    found_sha256 = sha256_file(p["dest"])
+    # The binary at dest was just read whole (rollback keeps it): hashed from that, not read a second time.
+    found_sha256 = hashlib.sha256(old["binary"]).hexdigest() if old["binary"] is not None else ""
     new = dict(socket=to_bytes(socket_unit(p)), service=to_bytes(service_unit(p)), binary=old["binary"])
     state = read_state(p["state_file"])
     if not os.path.isdir(SYSTEMD_RUN):
