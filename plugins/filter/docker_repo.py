@@ -15,15 +15,14 @@ description:
     host (and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
     credentials, query or fragment. Plain http from another host gets a warning.
   - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
-  - C(docker_apt_version) turns a version or version prefix into an apt version pattern.
-  - C(docker_rpm_version) does the same for dnf and yum package specs.
+  - C(docker_apt_queried) lists the package names the apt plan reads with one dpkg-query.
+  - C(docker_apt_plan) decides what docker_install_ubuntu installs, removes and holds, from that dpkg-query's
+    output and the role's variables; C(docker_rpm_plan) does the same for docker_install_centos from package_facts.
+  - C(docker_apt_read_failure) returns apt's words when C(apt-get update) of Docker's repository failed, or an
+    empty string.
   - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
   - C(pgp_fingerprint) normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
     argument names the variable in the error.
-  - C(docker_dpkg_packages) reads C(dpkg-query --show) output (name, status, version, selection, tab-separated)
-    into a dict by package name.
-  - C(docker_apt_missing) lists the packages apt must still install, given that dict, the wanted packages,
-    the packages a version pin applies to and the pin.
   - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
   - C(docker_runtime_removal_refusal) says why removing the distribution's runtime packages is refused (running
     containers, an installed kubelet), or returns an empty string.
@@ -36,7 +35,8 @@ author: dockerops.host maintainers (@dockerops)
 from ansible.utils.display import Display
 
 from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
-from ansible_collections.dockerops.host.plugins.module_utils import docker_repo, openpgp, storage
+from ansible_collections.dockerops.host.plugins.module_utils import openpgp, storage
+from ansible_collections.dockerops.host.plugins.plugin_utils import _docker_repo as docker_repo
 
 display = Display()
 
@@ -65,12 +65,12 @@ class FilterModule(object):
         return {
             "docker_mirror_url": _wrap(docker_mirror_url),
             "docker_channel": _wrap(docker_channel),
-            "docker_apt_version": _wrap(docker_repo.apt_version_spec),
-            "docker_rpm_version": _wrap(docker_repo.rpm_version_spec),
+            "docker_apt_queried": _wrap(docker_repo.apt_queried),
+            "docker_apt_plan": _wrap(docker_repo.apt_plan),
+            "docker_rpm_plan": _wrap(docker_repo.rpm_plan),
+            "docker_apt_read_failure": _wrap(docker_repo.apt_read_failure),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
             "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
-            "docker_dpkg_packages": _wrap(docker_repo.dpkg_packages),
-            "docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
             "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
             "docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
             "docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),

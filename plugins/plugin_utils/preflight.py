@@ -30,9 +30,14 @@ from ansible.module_utils.common.validation import (
 # Names the collection's roles and playbooks own. A variable with one of these prefixes that no role and no
 # playbook takes is most likely a typo.
 PREFIXES = (
-    "docker_install_ubuntu_", "docker_install_centos_", "docker_daemon_", "docker_storage_", "docker_group_",
-    "kernel_params_", "k8s_node_", "dockerops_",
+    "docker_install_", "docker_daemon_", "docker_storage_", "docker_group_", "kernel_params_", "k8s_node_",
+    "dockerops_",
 )
+
+# Variables a release renamed: still set, they would be ignored (the default applies), so they are errors.
+RENAMED = {
+    "docker_install_centos_versionlock": ("docker_install_centos_hold", "0.2.0"),
+}
 
 # Variables the playbooks (not the roles) read, and facts the roles set for the playbook.
 PLAYBOOK_VARIABLES = frozenset((
@@ -45,8 +50,10 @@ PLAYBOOK_VARIABLES = frozenset((
     "docker_storage_applied_daemon",
 ))
 
-# Roles whose argument specs are internal (set by other roles, not by users): not validated here.
+# Roles whose argument specs are internal (set by other roles, not by users): not validated here, and their
+# variables are not taken for typos of the users' ones.
 INTERNAL_ROLES = frozenset(("docker_install_common",))
+_INTERNAL_PREFIXES = tuple(sorted(role + "_" for role in INTERNAL_ROLES))
 
 _CHECKERS = {
     "str": lambda v: check_type_str(v, allow_conversion=True),
@@ -145,9 +152,11 @@ def check_variables(variables, options, strict=False, known=PLAYBOOK_VARIABLES):
     errors, unknown = [], []
     real = sorted(set(options) | set(known))
     for name in sorted(variables):
-        if not name.startswith(PREFIXES):
+        if not name.startswith(PREFIXES) or name.startswith(_INTERNAL_PREFIXES):
             continue
-        if name in options:
+        if name in RENAMED:
+            errors.append("%s was renamed %s in %s: set that instead" % ((name,) + RENAMED[name]))
+        elif name in options:
             errors.extend(check_value(name, _plain(variables[name]), options[name]))
         elif name not in known:
             close = difflib.get_close_matches(name, real, n=1, cutoff=0.75)

@@ -21,8 +21,8 @@ def filters():
 
 
 def test_filters_are_registered():
-    assert set(filters()) == {"docker_mirror_url", "docker_channel", "docker_apt_version", "docker_rpm_version",
-                              "pgp_fingerprints", "pgp_fingerprint", "docker_dpkg_packages", "docker_apt_missing",
+    assert set(filters()) == {"docker_mirror_url", "docker_channel", "docker_apt_queried", "docker_apt_plan",
+                              "docker_rpm_plan", "docker_apt_read_failure", "pgp_fingerprints", "pgp_fingerprint",
                               "docker_dpkg_selection_changes", "docker_runtime_removal_refusal",
                               "docker_engine_upgrade_refusal"}
 
@@ -81,13 +81,14 @@ def test_channel_errors_and_warnings_name_the_variable(monkeypatch):
     assert len(seen) == 1 and seen[0].startswith("docker_install_centos_channel 'edge' is deprecated")
 
 
-def test_version_filters():
-    assert filters()["docker_apt_version"]("27.3") == "5:27.3.*"
-    assert filters()["docker_rpm_version"]("27.3.1") == "27.3.1*"
+def test_plan_filters():
+    assert filters()["docker_apt_plan"]("", ["docker-ce"], version="27.3")["base"] == ["docker-ce=5:27.3.*"]
+    assert filters()["docker_rpm_plan"](["docker-ce"], version="27.3.1")["names"] == ["docker-ce-27.3.1*"]
+    assert filters()["docker_apt_queried"](["docker-ce"])[0] == "docker-ce"
     with pytest.raises(AnsibleFilterError, match="is not a Debian version"):
-        filters()["docker_apt_version"]("latest")
+        filters()["docker_apt_plan"]("", ["docker-ce"], version="latest")
     with pytest.raises(AnsibleFilterError, match="is not an RPM version"):
-        filters()["docker_rpm_version"]("latest")
+        filters()["docker_rpm_plan"](["docker-ce"], version="latest")
 
 
 def test_pgp_fingerprints_filter_on_the_recorded_keys():
@@ -100,16 +101,17 @@ def test_pgp_fingerprints_filter_on_the_recorded_keys():
 
 
 def test_dpkg_filters_on_recorded_dpkg_query_output():
-    packages = filters()["docker_dpkg_packages"](DPKG_QUERY)
+    plan = filters()["docker_apt_plan"](DPKG_QUERY, ["docker-ce", "docker-ce-cli", "containerd.io"])
+    packages = plan["installed"]
     assert packages["containerd.io"] == {"installed": True, "version": "1.6.20-1", "selection": "install"}
     assert packages["containerd"]["installed"] is False
-    assert filters()["docker_apt_missing"](packages, ["docker-ce", "docker-ce-cli", "containerd.io"]) == ["docker-ce"]
-    assert filters()["docker_apt_missing"](packages, ["docker-ce-cli"], ["docker-ce-cli"], "5:26.1.*") == [
-        "docker-ce-cli"]
+    assert plan["missing"] == ["docker-ce"]
+    assert filters()["docker_apt_plan"](DPKG_QUERY, ["docker-ce-cli"], version="26.1")["missing"] == [
+        "docker-ce-cli=5:26.1.*"]
     assert filters()["docker_dpkg_selection_changes"](packages, ["docker-ce-cli", "docker-ce"], "hold") == [
         "docker-ce-cli", "docker-ce"]
     with pytest.raises(AnsibleFilterError, match="unexpected dpkg-query line 'docker-ce ii 5:20'"):
-        filters()["docker_dpkg_packages"]("docker-ce ii 5:20\n")
+        filters()["docker_apt_plan"]("docker-ce ii 5:20\n", ["docker-ce"])
 
 
 def test_runtime_removal_refusal_filter():

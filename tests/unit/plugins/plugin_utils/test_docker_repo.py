@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import docker_repo as dr
+from ansible_collections.dockerops.host.plugins.plugin_utils import _docker_repo as dr
 
 
 @pytest.mark.parametrize("mirror, url", [

@@ -2,15 +2,18 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Where Docker CE comes from: mirror names, channels and version pins.
+"""PRIVATE: controller-side helpers of the install roles (through plugins/filter/docker_repo.py); not a public API.
 
-One place for what both install roles (apt and yum) share.
+Where Docker CE comes from (mirror names, channels, version pins) and what to install: one place for what both
+install roles (apt and dnf/yum) share.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
 import fnmatch
 import re
 
@@ -112,7 +115,7 @@ def canonical_channel(channel, varname="channel"):
         varname, channel, ", ".join(CHANNELS + tuple(DEPRECATED_CHANNELS))))
 
 
-def apt_version_spec(version):
+def apt_version_spec(version, varname="version"):
     """An apt version pattern for a docker-ce version or prefix.
 
     '' -> '' (no pin); '5:27.3.1-1~debian.12~bookworm' -> itself (exact);
@@ -122,7 +125,7 @@ def apt_version_spec(version):
     if not version:
         return ""
     if not re.match(r"^[0-9][0-9A-Za-z.+:~-]*$", version):
-        raise DockerRepoError("version %r is not a Debian version or version prefix" % version)
+        raise DockerRepoError("%s %r is not a Debian version or version prefix" % (varname, version))
     if ":" in version or "~" in version or "-" in version:
         return version if ":" in version else "5:" + version
     if version.count(".") < 2:
@@ -130,7 +133,7 @@ def apt_version_spec(version):
     return "5:%s*" % version
 
 
-def rpm_version_spec(version):
+def rpm_version_spec(version, varname="version"):
     """A dnf/yum package version suffix for a docker-ce version or prefix.
 
     '' -> ''; '27.3.1' -> '27.3.1*'; '27.3' -> '27.3.*'; '3:27.3.1-1.el9' -> itself (exact).
@@ -139,7 +142,7 @@ def rpm_version_spec(version):
     if not version:
         return ""
     if not re.match(r"^[0-9][0-9A-Za-z.+:~_-]*$", version):
-        raise DockerRepoError("version %r is not an RPM version or version prefix" % version)
+        raise DockerRepoError("%s %r is not an RPM version or version prefix" % (varname, version))
     if ":" in version or "-" in version:
         return version
     if version.count(".") < 2:
@@ -228,3 +231,150 @@ def runtime_removal_refusal(conflicting, running, kubelet, allowed=False, varnam
     return ("Installing Docker CE would remove %s, and this host has %s. They would be stopped or lose their "
             "runtime. Nothing was changed. Move the workloads off this host first, or set %s: true to allow it."
             % (", ".join(conflicting), " and ".join(what), varname))
+
+
+# The packages a version pin applies to: Docker releases them together.
+VERSIONED = ("docker-ce", "docker-ce-cli", "docker-ce-rootless-extras")
+# Packages read with the role's own ones: whether a kubelet runs on the runtime, AppArmor's parser, Ansible's apt
+# module, and Debian 13's separate docker-cli.
+_APT_ALSO_READ = ("docker-cli", "kubelet", "apparmor", "python3-apt")
+
+
+def _unique(names):
+    seen = []
+    for name in names:
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _pinned_names(packages, spec, sep):
+    return [name + sep + spec if spec and name in VERSIONED else name for name in packages]
+
+
+def apt_queried(packages, distro_packages=(), python_packages=(), legacy_packages=()):
+    """The package names one dpkg-query reads for the plan: the role's lists, without any =version."""
+    names = list(packages) + list(distro_packages) + list(python_packages) + list(legacy_packages)
+    return _unique([name.split("=", 1)[0] for name in names + list(_APT_ALSO_READ)])
+
+
+def _apparmor_enforced(content):
+    """/sys/module/apparmor/parameters/enabled as ansible.builtin.slurp returns it (base64): Y when enforced."""
+    try:
+        return base64.b64decode(content or "", validate=True).strip() == b"Y"
+    except (binascii.Error, ValueError):
+        raise DockerRepoError("the AppArmor parameter read from the host is not base64: %r" % (content,))
+
+
+def apt_plan(dpkg_output, packages, distro_packages=(), python_packages=(), legacy_packages=(), source="upstream",
+             version="", hold=True, apparmor="", apparmor_parser=True, distro_cli=False, check_mode=False,
+             varname="version"):
+    """What docker_install_ubuntu installs, removes and holds, from one dpkg-query read of the host.
+
+    dpkg_output: the stdout of the dpkg-query in roles/docker_install_ubuntu/tasks/preflight.yml (dpkg_packages());
+    apparmor: slurp's content of /sys/module/apparmor/parameters/enabled (base64, "" when absent); distro_cli:
+    whether apt knows a docker-cli package (Debian 13 and later ship the client apart from docker.io);
+    check_mode: Ansible's; varname: the variable version came from, named in a refusal. Returns a dict:
+
+    installed: dpkg_packages()'s dict; version_spec: the apt pattern of version; pinned: a pin applies (upstream);
+    base: what apt installs before distro_cli is known (name=pattern for pinned packages); names: what apt
+    installs; missing_base, missing: the entries of base and names apt must still install; missing_names: the
+    package names of missing; conflicting: installed packages Docker CE replaces (upstream only); engine_version:
+    the installed docker-ce version, or None; engine_changes: the engine's package is about to change on a host
+    with an engine (the devicemapper check); kubelet: a kubelet is installed; held: the packages a pin holds
+    (containerd.io with them: an upgrade must not move the runtime under a pinned engine); selection: their dpkg
+    selection (hold or install); apt_usable: Ansible's apt module can run (python3-apt installed, or a real run,
+    which installs it).
+    """
+    if source not in ("upstream", "distro"):
+        raise DockerRepoError("source %r is not one of upstream, distro" % (source,))
+    installed = dpkg_packages(dpkg_output)
+    spec = apt_version_spec(version, varname)
+    upstream = source == "upstream"
+    pinned = upstream and bool(spec)
+
+    def there(name):
+        return installed.get(name, {}).get("installed", False)
+
+    base = _pinned_names(packages, spec if pinned else "", "=") if upstream else list(distro_packages)
+    base = base + list(python_packages) + (["apparmor"] if apparmor_parser and _apparmor_enforced(apparmor) else [])
+    cli = [] if upstream or not (there("docker-cli") or distro_cli) else ["docker-cli"]
+    names = _unique(base + cli)
+    missing_base = apt_packages_to_install(installed, base)
+    missing = apt_packages_to_install(installed, names)
+    return {
+        "installed": installed,
+        "version_spec": spec,
+        "pinned": pinned,
+        "base": base,
+        "names": names,
+        "missing_base": missing_base,
+        "missing": missing,
+        "missing_names": [entry.split("=", 1)[0] for entry in missing],
+        "conflicting": [name for name in legacy_packages if there(name)] if upstream else [],
+        "engine_version": installed["docker-ce"]["version"] if there("docker-ce") else None,
+        "engine_changes": (upstream and any(entry.split("=", 1)[0] == "docker-ce" for entry in missing_base)
+                           and (there("docker-ce") or there("docker.io"))),
+        "kubelet": there("kubelet"),
+        "held": [name for name in VERSIONED + ("containerd.io",) if name in packages],
+        "selection": "hold" if hold and pinned else "install",
+        "apt_usable": there("python3-apt") or not check_mode,
+    }
+
+
+def rpm_plan(packages, python_packages=(), version="", hold=True, installed=None, legacy_packages=(),
+             legacy_packages_el8=(), major=9, selinux="disabled", varname="version"):
+    """What docker_install_centos installs, removes and locks.
+
+    installed: package_facts' ansible_facts.packages ({name: [{version, ...}]}); major: the distribution's major
+    version (EL 8 and later also conflict with legacy_packages_el8); selinux: the selinux status fact (enabled
+    adds container-selinux); varname: the variable version came from. Returns a dict: version_spec (the dnf/yum
+    suffix of version), names (name-suffix for pinned packages, then python_packages), locked (the packages a
+    pin applies to; none without a pin), lock (hold: whether they are locked at their version or unlocked),
+    lock_tool (dnf's versionlock plugin from EL 8, yum's before),
+    conflicting (installed packages Docker CE replaces), engine_version (the installed docker-ce version, or None),
+    engine_changes (an engine is installed and its package may change: a pin, or Docker CE replacing another
+    engine; the devicemapper check), kubelet (a kubelet is installed), runtimes (the installed container CLIs whose
+    containers would be lost: podman, docker), prerequisites (the package tools' versionlock plugin, the storage
+    tools, and container-selinux where SELinux is on).
+    """
+    installed = installed or {}
+    spec = rpm_version_spec(version, varname)
+    try:
+        major = int(major)
+    except (TypeError, ValueError):
+        raise DockerRepoError("the distribution's major version %r is not a number" % (major,))
+    legacy = list(legacy_packages) + (list(legacy_packages_el8) if major >= 8 else [])
+    tools = ["yum-utils", "yum-plugin-versionlock"] if major < 8 else ["dnf-plugins-core", "python3-dnf-plugin-versionlock"]
+    engine = installed.get("docker-ce") or []
+    return {
+        "version_spec": spec,
+        "names": _pinned_names(packages, spec, "-") + list(python_packages),
+        "locked": [name for name in VERSIONED if name in packages] if spec else [],
+        "lock": bool(hold),
+        "lock_tool": "yum" if major < 8 else "dnf",
+        "conflicting": [name for name in legacy if name in installed],
+        "engine_version": engine[0].get("version") if engine else None,
+        "engine_changes": bool(engine or "docker" in installed) and (bool(spec) or not engine),
+        "kubelet": "kubelet" in installed,
+        "runtimes": [name for name in ("podman", "docker") if name in installed],
+        "prerequisites": tools + ["device-mapper-persistent-data", "lvm2"]
+        + (["container-selinux"] if selinux == "enabled" else []),
+    }
+
+
+def apt_read_failure(rc, stdout="", stderr=""):
+    """apt's words when `apt-get update` of Docker's repository alone failed, or "" when it read it.
+
+    It failed on an error (rc), on a fetch error (rc 0 with "Err:" lines on stdout, "W: Failed to fetch" or "E: "
+    on stderr), or with the lists lock still held after the wait. The words are the "Err:" lines with their
+    indented continuations, then stderr, each trimmed.
+    """
+    out = (stdout or "").splitlines()
+    err = (stderr or "").splitlines()
+    failed = (rc not in (0, None) or any(line.startswith("Err:") for line in out)
+              or any(line.startswith(("W: Failed to fetch", "E: ")) for line in err))
+    if not failed:
+        return ""
+    said = [line.strip() for line in out if line.startswith(("Err:", "  "))] + [line.strip() for line in err]
+    return " ".join(line for line in said if line) or "rc %s and no words" % (rc,)
