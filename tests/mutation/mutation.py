@@ -3,6 +3,7 @@
 
   python tests/mutation/mutation.py --all       every file; rewrites baseline.json (make mutation)
   python tests/mutation/mutation.py --changed   what changed since baseline.json (make test, CI)
+  python tests/mutation/mutation.py --carry OLD=NEW ...   keep the records of files whose code did not change
 
 A full run takes about an hour on 2 CPUs, too long for every CI run. The
 reference point is the last full run, recorded in baseline.json (per file: its
@@ -35,8 +36,16 @@ mutants (no test can tell them apart from the original) are listed in
 equivalent.txt, each with the hash of its change and the reason, and left out
 of the denominator.
 docs/testing.md ("The mutation gate") has the score and how to read a survivor.
+
+--carry keeps a record where only names moved: a plugins/ file renamed (OLD=NEW, paths under plugins/), or a file
+or test file whose imports (and strings) now name a renamed module, or whose module docstring changed. It finds
+the commit whose files the record was made of (the file's and its test files' hashes), and carries the record
+over only if the file and every test file it lists are the same code as then: the same AST, without the module
+docstring, once the renamed modules are read under their old names. mutmut mutates function bodies, so the same
+code has the same mutants, and the same tests kill them. Anything else stays for --changed to re-mutate.
 """
 import argparse
+import ast
 import copy
 import glob
 import hashlib
@@ -157,6 +166,104 @@ def changed_files(baseline, files, root=ROOT):
             if used:
                 out[name] = "test support its tests use changed or is gone: %s" % ", ".join(used)
     return out
+
+
+def _module_of(path):
+    return module_name(path) if path.endswith(".py") else path
+
+
+def normalized(text, renames):
+    """The code of a file as the gate compares it for --carry: its AST without the module docstring, with every
+    module of renames ({new dotted name: old}) named by its old name in imports and strings. None if it does not
+    parse."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        tree.body = body[1:]
+
+    def old(name):
+        for new, was in renames.items():
+            if name == new or name.startswith(new + "."):
+                return was + name[len(new):]
+        return name
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            node.module = old(node.module)
+            for alias in node.names:
+                was = old(node.module + "." + alias.name)
+                if was != node.module + "." + alias.name:
+                    alias.name = was.rsplit(".", 1)[1]
+                    if alias.asname == alias.name:
+                        alias.asname = None
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                alias.name = old(alias.name)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for new, was in renames.items():
+                node.value = node.value.replace(new, was)
+    return ast.dump(tree)
+
+
+def git_text(commit, path, root=ROOT):
+    """A file's text at a commit, or None if it was not there."""
+    result = subprocess.run(["git", "-C", root, "show", "%s:%s" % (commit, path)], capture_output=True)
+    return result.stdout.decode(errors="replace") if result.returncode == 0 else None
+
+
+def recorded_commit(rec, path, root=ROOT, depth=300):
+    """The newest commit whose path and test files hash as the record says (the code the record was made of)."""
+    log = subprocess.run(["git", "-C", root, "log", "--format=%H", "-n", str(depth)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    for commit in log:
+        text = git_text(commit, path, root)
+        if text is None or hashlib.sha256(text.encode()).hexdigest() != rec["sha256"]:
+            continue
+        h = hashlib.sha256()
+        for name in sorted(rec["tests"]):
+            t = git_text(commit, name, root)
+            h.update(name.encode() + b"\0")
+            h.update(hashlib.sha256(t.encode()).hexdigest().encode() if t is not None else b"missing")
+        if h.hexdigest() == rec["tests_sha256"]:
+            return commit
+    return None
+
+
+def carry(baseline, moves, root=ROOT):
+    """Carries records over where only names moved (see --carry). moves: {old path: new path} under plugins/.
+    Returns {path: why} for each record looked at; changes baseline["files"] in place."""
+    renames = {module_name(new): module_name(old) for old, new in moves.items()}
+    report = {}
+    for old_path, rec in sorted(baseline["files"].items()):
+        path = moves.get(old_path, old_path)
+        full = os.path.join(root, path)
+        if not os.path.exists(full):
+            report[path] = "not carried: gone"
+            continue
+        same_file = rec["sha256"] == sha256(full)
+        if path == old_path and same_file and rec["tests_sha256"] == tests_hash(rec["tests"], root):
+            continue
+        commit = recorded_commit(rec, old_path, root)
+        if commit is None:
+            report[path] = "not carried: no commit holds the recorded file and tests"
+            continue
+        differ = [name for name in [(old_path, path)] + [(t, t) for t in rec["tests"]]
+                  if normalized(git_text(commit, name[0], root) or "", renames)
+                  != normalized(read_text(os.path.join(root, name[1])), renames)]
+        if differ:
+            report[path] = "not carried: code changed since %s in %s" % (commit[:10], ", ".join(n[1] for n in differ))
+            continue
+        moved = dict(rec, sha256=sha256(full), tests_sha256=tests_hash(rec["tests"], root),
+                     survivors=[module_name(path) + n[len(module_name(old_path)):] for n in rec["survivors"]])
+        del baseline["files"][old_path]
+        baseline["files"][path] = moved
+        report[path] = "carried from %s (recorded at %s)" % (old_path, commit[:10]) if path != old_path \
+            else "carried (same code as at %s)" % commit[:10]
+    return report
 
 
 def classify(exit_codes, equivalent=()):
@@ -354,6 +461,9 @@ def main():
     mode.add_argument("--all", action="store_true", help="mutate every file and rewrite baseline.json")
     mode.add_argument("--changed", action="store_true", help="mutate what changed since baseline.json")
     mode.add_argument("--report", action="store_true", help="print baseline.json's scores as a Markdown table")
+    mode.add_argument("--carry", nargs="*", metavar="OLD=NEW",
+                      help="keep the records of files whose code is unchanged but for renamed modules (OLD=NEW: "
+                           "plugins/ paths renamed) and module docstrings; rewrites baseline.json")
     parser.add_argument("--files", nargs="*", help="with --all: these files and the recorded ones that changed "
                                                    "(baseline.json keeps the rest)")
     parser.add_argument("--only", action="store_true",
@@ -368,6 +478,18 @@ def main():
     baseline = json.load(open(BASELINE)) if os.path.exists(BASELINE) else {"threshold": 0.0, "files": {}}
     if args.report:
         print(markdown(baseline))
+        return 0
+    if args.carry is not None:
+        moves = dict(m.split("=", 1) for m in args.carry)
+        for old_path, new_path in moves.items():
+            if old_path not in baseline["files"] or not os.path.exists(os.path.join(ROOT, new_path)):
+                raise SystemExit("--carry %s=%s: %s has no record or %s does not exist" % (
+                    old_path, new_path, old_path, new_path))
+        for name, why in sorted(carry(baseline, moves).items()):
+            print("%s: %s" % (name, why))
+        with open(BASELINE, "w") as f:
+            json.dump(baseline, f, indent=1, sort_keys=True)
+            f.write("\n")
         return 0
     if args.changed and (not baseline["files"] or baseline.get("threshold", 0) <= 0):
         raise SystemExit("tests/mutation/baseline.json is missing or has no threshold: run make mutation-all first")
