@@ -8,7 +8,7 @@ help:
 	@echo "make test   - set up the lab and run every test suite (what CI runs)"
 	@echo "make lint | unit | mutation | tools | build | sanity | molecule - one suite (after make lab)"
 	@echo "make mutation-all - the full mutation run (about an hour), rewrites tests/mutation/baseline.json"
-	@echo "make bench  - benchmarks (not part of make test): table in docs/benchmarks.md, JSON in tests/bench/results.json"
+	@echo "make bench  - benchmarks (not part of make test): table in docs/performance.md, JSON in tests/bench/results.json"
 
 lab:
 	bash tests/lab/setup.sh

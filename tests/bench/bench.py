@@ -14,7 +14,7 @@ Hosts are reached the way a fleet is: over ssh, with pipelining and a known
 interpreter (the containers get sshd in a bench image built from the lab's).
 The no-change rerun is also measured through the lab's docker connection.
 
-Medians over --runs runs; writes JSON and a Markdown table (and docs/benchmarks.md's
+Medians over --runs runs; writes JSON and a Markdown table (and docs/performance.md's
 table between its BENCH markers with --doc).
 """
 import argparse
@@ -297,7 +297,7 @@ def main():
     parser.add_argument("--sizes", default="1,5,10")
     parser.add_argument("--only", default="containers,fleet,vm,html")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
-    parser.add_argument("--doc", action="store_true", help="write the table into docs/benchmarks.md")
+    parser.add_argument("--doc", action="store_true", help="write the table into docs/performance.md")
     parser.add_argument("--tree", help="measure the collection in this checkout (e.g. a git worktree of an older "
                                        "commit) instead of this one: side-by-side before/after with one script")
     args = parser.parse_args()
@@ -348,7 +348,7 @@ def main():
         f.write(md + "\n")
     print(md)
     if args.doc:
-        doc_path = os.path.join(ROOT, "docs", "benchmarks.md")
+        doc_path = os.path.join(ROOT, "docs", "performance.md")
         text = open(doc_path).read()
         begin, end = "<!-- BENCH BEGIN -->", "<!-- BENCH END -->"
         head, rest = text.split(begin, 1)
