@@ -38,7 +38,8 @@ of the denominator.
 docs/testing.md ("The mutation gate") has the score and how to read a survivor.
 
 --carry keeps a record where only names moved: a plugins/ file renamed (OLD=NEW, paths under plugins/), or a file
-or test file whose imports (and strings) now name a renamed module, or whose module docstring changed. It finds
+or test file whose imports (and strings) now name a renamed module, or whose module docstring or documentation
+strings (DOCUMENTATION, EXAMPLES, RETURN) changed. It finds
 the commit whose files the record was made of (the file's and its test files' hashes), and carries the record
 over only if the file and every test file it lists are the same code as then: the same AST, without the module
 docstring, once the renamed modules are read under their old names. mutmut mutates function bodies, so the same
@@ -172,8 +173,12 @@ def _module_of(path):
     return module_name(path) if path.endswith(".py") else path
 
 
+DOC_CONSTANTS = ("DOCUMENTATION", "EXAMPLES", "RETURN")
+
+
 def normalized(text, renames):
-    """The code of a file as the gate compares it for --carry: its AST without the module docstring, with every
+    """The code of a file as the gate compares it for --carry: its AST without the module docstring and Ansible's
+    documentation strings (DOC_CONSTANTS, plain string assignments at module level), with every
     module of renames ({new dotted name: old}) named by its old name in imports and strings. None if it does not
     parse."""
     try:
@@ -183,7 +188,11 @@ def normalized(text, renames):
     body = tree.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
-        tree.body = body[1:]
+        body = body[1:]
+    # Ansible's documentation strings, read by ansible-doc and the docs tests, never by the code mutmut mutates.
+    tree.body = [node for node in body if not (
+        isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in DOC_CONSTANTS and isinstance(node.value, ast.Constant))]
 
     def old(name):
         for new, was in renames.items():

@@ -145,3 +145,13 @@ def test_an_import_from_inside_the_renamed_module_is_read_under_its_old_name(rep
           % MU)
     report = gate.carry(baseline, {"plugins/module_utils/helper.py": "plugins/module_utils/_helper.py"}, str(root))
     assert report["plugins/modules/user.py"].startswith("carried (same code as at")
+
+
+def test_normalized_ignores_ansible_documentation_strings_only():
+    code = 'DOCUMENTATION = r"""\nname: a\n"""\nEXAMPLES = ""\nRETURN = "x"\n\n\ndef f():\n    return 1\n'
+    changed = code.replace("name: a", "name: a\ndescription: more")
+    assert gate.normalized(code, {}) == gate.normalized(changed, {})
+    assert gate.normalized(code, {}) == gate.normalized("def f():\n    return 1\n", {})
+    # Another constant, or a documentation name bound to something else, is code.
+    assert gate.normalized(code, {}) != gate.normalized(code.replace('RETURN = "x"', 'OTHER = "x"'), {})
+    assert gate.normalized(code, {}) != gate.normalized(code.replace('RETURN = "x"', "RETURN = dict(a=1)"), {})
