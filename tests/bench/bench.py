@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,23 @@ def run(cmd, **kw):
         sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
         raise SystemExit("failed: %s" % " ".join(cmd))
     return result
+
+
+# Controller CPU (user+sys) of each ansible-playbook run, by the key its time is recorded under.
+CPU = {}
+
+
+def children_cpu():
+    """user+sys seconds of this process's waited-for children (and theirs): ansible-playbook and its forks."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(results, key, elapsed_cpu):
+    """Records one run: its wall time under key, its controller CPU in CPU[key]."""
+    elapsed, cpu = elapsed_cpu
+    results[key].append(elapsed)
+    CPU.setdefault(key, []).append(cpu)
 
 
 def timed(cmd, **kw):
@@ -139,17 +157,20 @@ def inventory(names, connection="ssh"):
 
 
 def playbook(names, playbook_name="dockerops.host.site", env=None, extra=(), connection="ssh", rerun=False):
-    """Time one ansible-playbook run; a rerun must change nothing on any host, or the benchmark stops."""
+    """Time one ansible-playbook run: (wall seconds, controller CPU seconds of ansible-playbook and its forks). A
+    rerun must change nothing on any host, or the benchmark stops."""
+    cpu_before = children_cpu()
     start = time.monotonic()
     result = run(["ansible-playbook", playbook_name, "-i", inventory(names, connection), "-f", str(max(len(names), 5))]
                  + list(extra), env=dict(os.environ, ANSIBLE_PIPELINING="True", ANSIBLE_STDOUT_CALLBACK="default",
                                          **(env or {})))
     elapsed = time.monotonic() - start
+    cpu = children_cpu() - cpu_before
     if rerun:
         problems = no_change_problems(result.stdout, names)
         if problems:
             raise SystemExit("not a no-change rerun (%s): %s" % (playbook_name, "; ".join(problems)))
-    return elapsed
+    return elapsed, cpu
 
 
 FLOOR = """set -e
@@ -170,13 +191,13 @@ def container_benchmarks(runs, results):
         name = "bench-host"
         log("run %d/%d: first converge, floor, reruns" % (r + 1, runs))
         start_hosts([name])
-        results["a_first_converge"].append(playbook([name]))
-        results["c_rerun_site"].append(playbook([name], rerun=True))
-        results["c_rerun_install_role"].append(
-            playbook([name], os.path.join(BENCH_DIR, "install-only.yml"), rerun=True))
-        results["c_rerun_daemon_role"].append(
-            playbook([name], os.path.join(BENCH_DIR, "daemon-only.yml"), rerun=True))
-        results["c_rerun_site_docker"].append(playbook([name], connection="docker", rerun=True))
+        measure(results, "a_first_converge", playbook([name]))
+        measure(results, "c_rerun_site", playbook([name], rerun=True))
+        measure(results, "c_rerun_install_role", playbook([name], os.path.join(BENCH_DIR, "install-only.yml"),
+                                                          rerun=True))
+        measure(results, "c_rerun_daemon_role", playbook([name], os.path.join(BENCH_DIR, "daemon-only.yml"),
+                                                         rerun=True))
+        measure(results, "c_rerun_site_docker", playbook([name], connection="docker", rerun=True))
         remove_hosts([name])
         start_hosts([name])
         results["b_apt_floor"].append(timed([DOCKER, "exec", name, "bash", "-c", FLOOR]))
@@ -189,7 +210,9 @@ def fleet_benchmarks(runs, results, sizes):
             names = ["bench-fleet-%02d" % i for i in range(n)]
             log("run %d/%d: %d hosts at once" % (r + 1, runs, n))
             start_hosts(names)
-            results["d_hosts_%d" % n].append(playbook(names))
+            measure(results, "d_hosts_%d" % n, playbook(names))
+            # The no-change rerun of the same hosts: what a fleet pays on every scheduled run.
+            measure(results, "g_rerun_hosts_%d" % n, playbook(names, rerun=True))
             remove_hosts(names)
 
 
@@ -247,6 +270,11 @@ ROWS = [
     ("d_hosts_1", "(d) 1 host", None, ""),
     ("d_hosts_5", "(d) 5 hosts at once", "d_hosts_1", ""),
     ("d_hosts_10", "(d) 10 hosts at once", "d_hosts_1", "<= 3x one host"),
+    ("d_hosts_20", "(d) 20 hosts at once", "d_hosts_1", ""),
+    ("g_rerun_hosts_1", "(g) no-change rerun, site.yml, 1 host", None, "<= 1 CPU s/host"),
+    ("g_rerun_hosts_5", "(g) same, 5 hosts at once", "g_rerun_hosts_1", "<= 1 CPU s/host"),
+    ("g_rerun_hosts_10", "(g) same, 10 hosts at once", "g_rerun_hosts_1", "<= 1 CPU s/host"),
+    ("g_rerun_hosts_20", "(g) same, 20 hosts at once", "g_rerun_hosts_1", "<= 1 CPU s/host"),
     ("e_thinpool_manual", "(e) thin pool, commands by hand (one ssh session)", None, ""),
     ("e_thinpool_module", "(e) thin pool, lvm_thinpool module", "e_thinpool_manual", "<= 1.2x by hand"),
     ("f_audit_html_500", "(f) audit HTML, 500 generated hosts: render", None, ""),
@@ -276,8 +304,15 @@ def html_table(summary):
                m["table_rows"], m["table_cells"], m["cells_shown"], m["details"]))
 
 
+def hosts_of(key):
+    """How many hosts a row's runs converged (d_hosts_5, g_rerun_hosts_5: 5; the single-host rows: 1)."""
+    tail = key.rsplit("_", 1)[-1]
+    return int(tail) if key.startswith(("d_hosts_", "g_rerun_hosts_")) and tail.isdigit() else 1
+
+
 def table(summary):
-    lines = ["| measurement | median s | runs | ratio | target |", "|---|---:|---:|---:|---|"]
+    lines = ["| measurement | median s | runs | ratio | controller CPU s | CPU s per host | target |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for key, label, versus, target in ROWS:
         if key not in summary:
             continue
@@ -285,8 +320,11 @@ def table(summary):
         ratio = ""
         if versus and versus in summary:
             ratio = "%.2fx %s" % (s["median"] / summary[versus]["median"], versus.split("_", 1)[0])
-        lines.append("| %s | %s | %d | %s | %s |" % (
-            label, ("%.1f" if s["median"] >= 1 else "%.2f") % s["median"], len(s["runs"]), ratio, target))
+        cpu = s.get("cpu_median")
+        lines.append("| %s | %s | %d | %s | %s | %s | %s |" % (
+            label, ("%.1f" if s["median"] >= 1 else "%.2f") % s["median"], len(s["runs"]), ratio,
+            "%.1f" % cpu if cpu is not None else "", "%.2f" % (cpu / hosts_of(key)) if cpu is not None else "",
+            target))
     return "\n".join(lines) + html_table(summary)
 
 
@@ -294,7 +332,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--fleet-runs", type=int, default=1)
-    parser.add_argument("--sizes", default="1,5,10")
+    parser.add_argument("--sizes", default="1,5,10,20")
     parser.add_argument("--only", default="containers,fleet,vm,html")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--doc", action="store_true", help="write the table into docs/performance.md")
@@ -315,6 +353,8 @@ def main():
         os.environ["ANSIBLE_COLLECTIONS_PATH"] = ":".join([link_root] + deps)
         log("measuring the collection in %s" % args.tree)
     results = {k: [] for k, *_ in ROWS}
+    results.update({"d_hosts_%s" % n: [] for n in args.sizes.split(",")})
+    results.update({"g_rerun_hosts_%s" % n: [] for n in args.sizes.split(",")})
     extra = {}
     only = args.only.split(",")
     if set(only) & {"containers", "fleet"} and not (MIRROR and FINGERPRINT):
@@ -334,6 +374,8 @@ def main():
                for k, v in results.items() if v}
     for k, v in extra.items():
         summary[k].update(v)
+    for k, v in CPU.items():
+        summary[k].update(cpu_median=statistics.median(v), cpu_runs=[round(x, 2) for x in v])
     # A partial run (--only) keeps the other measurements of the previous one.
     if os.path.exists(args.out):
         with open(args.out) as f:
