@@ -38,7 +38,7 @@ if [ ! -e "${COLLECTIONS}/.complete" ]; then
     log "installing dependency collections into ${COLLECTIONS}"
     mkdir -p "${COLLECTIONS}"
     if ! timeout 60 "${VENV}/bin/ansible-galaxy" collection install -p "${COLLECTIONS}" -r "${REQUIREMENTS}" >/dev/null 2>&1; then
-      log "Galaxy unreachable: taking the collections from the ansible package on PyPI"
+      log "Galaxy unreachable: taking the collections from the ansible package (pip download)"
       rm -rf "${COLLECTIONS}" && mkdir -p "${COLLECTIONS}"
       tmp="$(mktemp -d)"
       "${VENV}/bin/pip" download -q --no-deps -d "${tmp}" "$(collections_py fallback-package "${REQUIREMENTS}")" >>"${VENV}.log" 2>&1 \
