@@ -1,7 +1,8 @@
 """The dependency collections are listed once, in requirements.yml; galaxy.yml's
 dependencies (what the built collection brings along) must agree with it
 (tests/check-dependencies.py). The lab keys and reuses its collections directory
-by that list (tests/lab/dependency_collections.py), on fake collection trees."""
+by that list (tests/lab/dependency_collections.py), on fake collection trees.
+The unit-only venv (make unit without the lab) takes the lab venv's versions."""
 import importlib.util
 import json
 import os
@@ -98,3 +99,13 @@ def test_the_key_is_the_list_not_the_text(tmp_path):
     assert deps.key(first) == deps.key(reordered)
     narrowed = dict(first, **{"ansible.posix": ">=2.0.0,<3.0.0"})
     assert deps.key(first) != deps.key(narrowed)
+
+
+def requirement_lines(name):
+    with open(os.path.join(ROOT, "tests", name)) as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
+
+
+def test_the_unit_venv_takes_the_lab_venv_s_versions():
+    """make unit without the lab installs tests/requirements-unit.txt: each line as the lab's venv has it."""
+    assert requirement_lines("requirements-unit.txt") <= requirement_lines("requirements.txt")
