@@ -6,7 +6,7 @@ SHELL := /bin/bash
 help:
 	@echo "make demo   - provision a throwaway local test host and converge it with the site playbook"
 	@echo "make test   - set up the lab and run every test suite (what CI runs)"
-	@echo "make lint | unit | mutation | tools | build | sanity | molecule - one suite (after make lab)"
+	@echo "make lint | unit | mutation | tools | build | sanity | molecule - one suite (after make lab; unit runs without it)"
 	@echo "make mutation-all - the full mutation run (about an hour), rewrites tests/mutation/baseline.json"
 	@echo "make bench  - benchmarks (not part of make test): table in docs/performance.md, JSON in tests/bench/results.json"
 

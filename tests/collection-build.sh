@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 tmp="$(mktemp -d)"; trap 'rm -rf "${tmp}"' EXIT
 ansible-galaxy collection build --output-path "${tmp}/dist" . >/dev/null
 tarball="$(ls "${tmp}"/dist/dockerops-host-*.tar.gz)"
-# galaxy.yml declares the dependency collections; ee/requirements.yml and
-# tests/collections.txt must agree, and the lab's copies be in its ranges.
+# requirements.yml lists the dependency collections; galaxy.yml must agree,
+# and the lab's copies be in its ranges.
 python tests/check-dependencies.py "${ANSIBLE_COLLECTIONS_PATH#*:}"
 echo "built $(basename "${tarball}") ($(du -k "${tarball}" | cut -f1) KiB)"
 # Only the installed copy and the dependencies, and away from this checkout

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test run: every suite runs, each is reported, and the run fails if any
 # failed. Suites can be picked: tests/run-tests.sh lint unit build molecule
+# (tests/run-tests.sh --list names them all, with each scenario's directory).
 #
 # With no suite named (make test, CI), the suites run in two lanes at once:
 # the VM lane (the scenarios that boot QEMU VMs under software emulation) and
@@ -17,6 +18,8 @@ cd "$(dirname "$0")/.."
 if [ -e .cache/lab.env ]; then
   # shellcheck disable=SC1091
   source .cache/lab.env
+elif [[ "$*" == --list ]]; then
+  :
 elif [[ "$*" == unit ]]; then
   if ! cmp -s tests/requirements-unit.txt .cache/venv-unit/.complete; then
     echo "no lab here: making .cache/venv-unit for the unit tests (tests/requirements-unit.txt)" >&2
@@ -35,6 +38,10 @@ ALL=(lint unit mutation tools build quickstart sanity molecule:fleet molecule:do
 # forwarded port, so they never share a host with the other lane. lvm_thinpool
 # (a VM too, on its own port) runs in the host lane, which balances the two.
 VM_LANE=(molecule:docker_storage molecule:fleet molecule:kernel_params)
+# The scenarios and their shared config (config.yml), where molecule 25+ looks for
+# a collection's; named explicitly, so that no other molecule.yml or base config counts.
+SCENARIOS=extensions/molecule
+export MOLECULE_GLOB="${SCENARIOS}/*/molecule.yml"
 LOGS=tests/output/logs
 RESULTS=tests/output/results
 mkdir -p tests/output
@@ -44,7 +51,7 @@ describe() {
     lint) echo "lint (yamllint, ansible-lint production, changelog fragments)" ;;
     unit) echo "unit tests (pytest)" ;;
     mutation) echo "mutation gate: mutmut on what changed since tests/mutation/baseline.json" ;;
-    tools) echo "real-tool tests: the key pin against apt and rpm (pytest)" ;;
+    tools) echo "real-tool tests: the key pin against apt and rpm; the dependency lists (pytest)" ;;
     build) echo "collection build, install and FQCN resolution; examples, changelog, EE" ;;
     quickstart) echo "README quick start from the tarball, in a fresh directory, against a lab host" ;;
     sanity) echo "ansible-test sanity (plugins/, offline tests)" ;;
@@ -82,7 +89,7 @@ suite_sanity() { bash tests/sanity.sh; }
 molecule_scenario() {
   local out rc empty
   out="$(mktemp)"
-  molecule test -s "$1" 2>&1 | tee "${out}"; rc=${PIPESTATUS[0]}
+  molecule -c "${SCENARIOS}/config.yml" test -s "$1" 2>&1 | tee "${out}"; rc=${PIPESTATUS[0]}
   if ((rc == 0)); then
     empty="$(sed 's/\x1b\[[0-9;]*m//g' "${out}" | verify_sections_without_tests)"
     if [ -n "${empty}" ]; then
@@ -118,12 +125,29 @@ if [[ "${1:-}" == --one ]]; then
   run_one "$2"; exit
 fi
 
+# Every scenario directory is a suite of ALL and every molecule suite of ALL a scenario.
+on_disk="$(for f in "${SCENARIOS}"/*/molecule.yml; do f="${f%/molecule.yml}"; echo "molecule:${f##*/}"; done | sort)"
+in_all="$(printf '%s\n' "${ALL[@]}" | grep '^molecule:' | sort)"
+if [[ "${on_disk}" != "${in_all}" ]]; then
+  echo "the molecule scenarios in ${SCENARIOS} and ALL in tests/run-tests.sh differ:" >&2
+  diff <(echo "${in_all}") <(echo "${on_disk}") | sed -n 's/^</  only in ALL:/p; s/^>/  only on disk:/p' >&2
+  exit 2
+fi
+if [[ "${1:-}" == --list ]]; then
+  for suite in "${ALL[@]}"; do
+    where=""
+    [[ "${suite}" == molecule:* ]] && where="  (${SCENARIOS}/${suite#molecule:})"
+    printf '%-36s %s%s\n' "${suite}" "$(describe "${suite}")" "${where}"
+  done
+  exit 0
+fi
+
 # Expand "molecule" and check every name before anything runs.
 SUITES=()
 for suite in "${@:-${ALL[@]}}"; do
   if [[ "${suite}" == molecule ]]; then
     for s in "${ALL[@]}"; do [[ "$s" == molecule:* ]] && SUITES+=("$s"); done
-  elif describe "${suite}" >/dev/null && { [[ "${suite}" != molecule:* ]] || [ -f "molecule/${suite#molecule:}/molecule.yml" ]; }; then
+  elif describe "${suite}" >/dev/null && { [[ "${suite}" != molecule:* ]] || [ -f "${SCENARIOS}/${suite#molecule:}/molecule.yml" ]; }; then
     SUITES+=("${suite}")
   else
     echo "unknown suite ${suite} (suites: ${ALL[*]} molecule)" >&2; exit 2

@@ -7,8 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 
 bash "${LAB_DIR}/host-deps.sh"
-VENV="$(bash "${LAB_DIR}/venv.sh")"
-COLLECTIONS="$(ls -d "${DOCKEROPS_CACHE}"/collections-"$(basename "${VENV}" | sed 's/.*-//')")"
+venv_and_collections="$(bash "${LAB_DIR}/venv.sh")"
+read -r VENV COLLECTIONS <<<"${venv_and_collections}"
 # The VM images, Debian 12 and 13 (debootstrap and apt in a chroot: mostly
 # waiting on the archive), build beside the container images; on a new machine
 # that saves their ~3 min each.
