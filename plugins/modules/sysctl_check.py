@@ -116,8 +116,8 @@ failed_parameters:
   sample: [net.ipv4.ip_forward]
 missing:
   description:
-    - The parameters the running kernel does not have (status C(missing)), each as C(name: cause), by name; empty
-      when it has them all.
+    - The parameters the running kernel does not have (status C(missing)), each as its name and its cause joined by
+      a colon, by name; empty when it has them all.
   returned: always
   type: list
   elements: str
