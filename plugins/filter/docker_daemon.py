@@ -21,12 +21,15 @@ description:
     character, naming C(var) but not the value.
   - C(docker_proxy_masked) gives the same settings as a mapping of each variable name to its value, any
     C(user:password@) masked, for task output.
+  - C(docker_daemon_settings) gives the role's own daemon settings (log rotation, live-restore, registry mirrors,
+    CIS hardening) with C(docker_daemon_options) merged over them recursively.
 author: dockerops.host maintainers (@dockerops)
 """
 
 
 from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
 from ansible_collections.dockerops.host.plugins.module_utils import daemon_config as dc
+from ansible_collections.dockerops.host.plugins.plugin_utils.daemon_settings import role_settings
 
 
 def _wrap(func):
@@ -39,4 +42,5 @@ class FilterModule(object):
             "docker_registry_mirrors": _wrap(dc.check_registry_mirrors),
             "docker_proxy_env_file": _wrap(dc.proxy_env_file),
             "docker_proxy_masked": _wrap(dc.proxy_masked),
+            "docker_daemon_settings": role_settings,
         }

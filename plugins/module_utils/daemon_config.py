@@ -16,6 +16,8 @@ __metaclass__ = type
 import json
 import re
 
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine
+
 # Keys dockerd 20.10 accepts in daemon.json (docs: dockerd reference,
 # "Daemon configuration file"), for engines without `dockerd --validate` (<23).
 KNOWN_KEYS_20_10 = frozenset("""
@@ -226,16 +228,12 @@ def _merge_dicts(key, name_a, a, name_b, b):
     return out, None
 
 
-def version_tuple(version):
-    m = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", str(version or ""))
-    if not m:
-        raise DaemonConfigError("cannot read an engine version from %r" % (version,))
-    return tuple(int(x or 0) for x in m.groups())
-
-
 def has_validate(engine_version):
-    """`dockerd --validate` exists from Engine 23.0 on."""
-    return version_tuple(engine_version) >= (23, 0, 0)
+    """`dockerd --validate` exists from Engine 23.0 on. A version that does not start with MAJOR.MINOR is refused."""
+    try:
+        return _docker_engine.version_tuple(engine_version, strict=True) >= (23, 0, 0)
+    except _docker_engine.EngineVersionError as e:
+        raise DaemonConfigError(str(e))
 
 
 def check_known_keys(config, engine_version):

@@ -13,7 +13,7 @@ import json
 import os
 import re
 
-from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import driver_status
+from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import driver_status, version_tuple
 
 # docker info prints sizes with go-units' HumanSize: decimal units.
 _UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4, "pb": 1000 ** 5}
@@ -24,14 +24,6 @@ def parse_size(text):
     if not m:
         return None
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
-
-
-def version_tuple(text):
-    """(major, minor, patch) of an engine version, a pin or a package version ("5:28.5.2-1~debian.12~bookworm",
-    "3:28.5.2-1.el9": the epoch before ":" is not the major)."""
-    text = re.sub(r"^\s*\d+:", "", text or "")
-    nums = [int(n) for n in re.findall(r"\d+", text.split("-")[0])[:3]]
-    return tuple(nums + [0] * (3 - len(nums)))
 
 
 def engine_has_devicemapper(version):

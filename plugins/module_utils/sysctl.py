@@ -278,6 +278,11 @@ def likely_cause(name, modules_loaded):
     return "the kernel has no such parameter (unknown name, or a module that provides it is not loaded)"
 
 
+def missing(results):
+    """The parameters check() found missing from the kernel, as "name: cause", in check()'s order (by name)."""
+    return ["%s: %s" % (name, r["cause"]) for name, r in results.items() if r["status"] == "missing"]
+
+
 def check(parameters, modules=(), proc_sys="/proc/sys", root="", proc_modules="/proc/modules",
           sys_module="/sys/module"):
     """Compare wanted parameters and modules with the live kernel and the boot configuration."""

@@ -114,6 +114,16 @@ failed_parameters:
   type: list
   elements: str
   sample: [net.ipv4.ip_forward]
+missing:
+  description:
+    - The parameters the running kernel does not have (status C(missing)), each as its name and its cause joined by
+      a colon, by name; empty when it has them all.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "net.bridge.bridge-nf-call-iptables: net.bridge.* exists only once the br_netfilter module is loaded, and it
+      is not loaded"
 failed_modules:
   description: Names of the modules not loaded now or not loaded at boot.
   returned: always
@@ -175,6 +185,7 @@ def main():
     failed = [n for n, r in sorted(results.items()) if r["status"] != "ok"]
     failed_modules = [n for n, m in modules.items() if not (m["loaded"] and m["at_boot"])]
     out = dict(changed=False, parameters=results, modules=modules, failed_parameters=failed,
+               missing=sysctl.missing(results),
                failed_modules=failed_modules, docker_warnings=warnings, engine_answered=answered)
     if module.params["fail_on_mismatch"] and (failed or failed_modules):
         lines = ["%s: %s (%s)" % (n, results[n]["status"], results[n]["cause"]) for n in failed]

@@ -12,8 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
 
+from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import version_tuple
 from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon, audit_engine, audit_fleet
 
 POOL_FULL_PERCENT = 80.0
@@ -38,11 +38,6 @@ _FINDING_GROUP = (("container_", "containers"), ("image_", "images"), ("daemon_"
 
 class AuditError(ValueError):
     pass
-
-
-def _version_tuple(text):
-    nums = re.findall(r"\d+", re.split(r"[+~]", str(text or ""), maxsplit=1)[0])
-    return tuple(int(n) for n in nums[:3])
 
 
 def disk_usage(df):
@@ -397,6 +392,11 @@ def human_size(n):
     return ""
 
 
+def _version_key(version):
+    """The engine column's sort key: the version's numbers zero-padded, "" for a host without a version."""
+    return ".".join("%05d" % n for n in version_tuple(version)) if version else ""
+
+
 def _cells(row):
     du = row.get("disk_usage") or {}
     bnf = row["bridge_nf"]
@@ -413,7 +413,7 @@ def _cells(row):
         ("Actions", "; ".join(a["action"] for a in row["actions"]) or "none", len(row["actions"])),
         ("OS", row["os"] or "", row["os"] or ""),
         ("Kernel", row["kernel"] or "", row["kernel"] or ""),
-        ("Engine", row["engine_version"] or "", ".".join("%05d" % n for n in _version_tuple(row["engine_version"]))),
+        ("Engine", row["engine_version"] or "", _version_key(row["engine_version"])),
         ("Storage", (row["storage_driver"] or "") + (" (loop-lvm)" if row["loop_lvm"] else "")
          + (" (containerd image store)" if row.get("image_store") == "containerd" else ""), row["storage_driver"] or ""),
         ("Pool data / metadata", pool, row["pool_data_percent"] if row["pool_data_percent"] is not None else -1),

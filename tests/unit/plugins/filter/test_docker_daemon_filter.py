@@ -56,5 +56,7 @@ def test_proxy_filters_refuse_a_newline_naming_the_variable_only(name):
 
 
 def test_only_the_filters_the_role_calls_are_public():
-    # The merge and checks moved into the docker_daemon_config module: no filter for them.
-    assert set(filters()) == {"docker_registry_mirrors", "docker_proxy_env_file", "docker_proxy_masked"}
+    # The merge with the fragments and the checks are the docker_daemon_config module's: no filter for them. The
+    # role's own settings (docker_daemon_settings) are built on the controller, before that one module call.
+    assert set(filters()) == {"docker_registry_mirrors", "docker_proxy_env_file", "docker_proxy_masked",
+                              "docker_daemon_settings"}

@@ -110,3 +110,59 @@ def test_driver_status():
     # No engine: no info, or the 28.2 CLI's zero-valued one (DriverStatus null).
     assert _docker_engine.driver_status(None) == {}
     assert _docker_engine.driver_status(json.loads(recorded("engine-down-28.2-cli.stdout"))) == {}
+
+
+# -- version_tuple: the one reading of engine versions -----------------------------------------------------------------
+
+def recorded_versions():
+    """The versions real engines reported in the recorded outputs: ServerVersion of the answering engines' infos,
+    dockerd --version's, and the 28.2 CLI's own Version with no engine (its ServerVersion empty)."""
+    full_20_10 = json.loads(recorded("engine-20.10-full.json"))["ServerVersion"]
+    debian_28_5 = json.loads(recorded("overlay2-28.5.json"))["ServerVersion"]
+    down_28_2 = json.loads(recorded("engine-down-28.2-cli.stdout"))
+    dockerd_20_10 = _docker_engine._DOCKERD_VERSION.search(recorded("dockerd-version-20.10.txt")).group(1)
+    return full_20_10, debian_28_5, down_28_2["ClientInfo"]["Version"], down_28_2["ServerVersion"], dockerd_20_10
+
+
+def test_the_recorded_versions_are_what_the_tests_below_assume():
+    assert recorded_versions() == ("20.10.24+dfsg1", "28.5.2+dfsg4", "28.2.2", "", "20.10.24+dfsg1")
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_recorded_engine_versions_read_the_same_lenient_or_strict(strict):
+    full_20_10, debian_28_5, cli_28_2, _empty, dockerd_20_10 = recorded_versions()
+    assert _docker_engine.version_tuple(full_20_10, strict=strict) == (20, 10, 24)
+    assert _docker_engine.version_tuple(dockerd_20_10, strict=strict) == (20, 10, 24)
+    assert _docker_engine.version_tuple(debian_28_5, strict=strict) == (28, 5, 2)
+    assert _docker_engine.version_tuple(cli_28_2, strict=strict) == (28, 2, 2)
+
+
+# Synthetic, in the forms Docker's release tags and the distributions' packages take.
+@pytest.mark.parametrize("text, expected", [
+    ("26.1.5+dfsg1", (26, 1, 5)), ("29.0.0", (29, 0, 0)), ("29.0.0-rc.1", (29, 0, 0)),
+    ("22.06.0-beta.0", (22, 6, 0)), ("20.10", (20, 10, 0)), ("28.5.2+dfsg1", (28, 5, 2)),
+])
+def test_releases_pre_releases_and_debian_suffixes(text, expected):
+    assert _docker_engine.version_tuple(text) == expected
+    assert _docker_engine.version_tuple(text, strict=True) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5:28.5.2-1~debian.12~bookworm", (28, 5, 2)), ("3:28.5.2-1.el9", (28, 5, 2)), ("26", (26, 0, 0)),
+    ("28", (28, 0, 0)), ("20.10.24~3-0~debian", (20, 10, 24)), ("26.1+dfsg1", (26, 1, 0)), ("20.10~rc1", (20, 10, 0)), ("4.18.0-553.el8_10.x86_64", (4, 18, 0)),
+    ("", (0, 0, 0)), (None, (0, 0, 0)), ("unknown", (0, 0, 0)),
+])
+def test_lenient_reads_pins_packages_and_kernels_and_no_number_as_zero(text, expected):
+    assert _docker_engine.version_tuple(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", None, "26", "unknown", "5:28.5.2-1~debian.12~bookworm", " 28.5.2"])
+def test_strict_refuses_what_does_not_start_with_major_minor_naming_it(text):
+    with pytest.raises(_docker_engine.EngineVersionError) as e:
+        _docker_engine.version_tuple(text, strict=True)
+    assert str(e.value) == "cannot read an engine version from %r" % ("" if text is None else text)
+
+
+def test_versions_compare_as_numbers():
+    v = _docker_engine.version_tuple
+    assert v("20.10.24+dfsg1") < v("23.0.0") <= v("29.0.0-rc.1") and v("9.0") < v("10.0") and v("28.10") > v("28.9.9")

@@ -252,6 +252,18 @@ def test_missing_unknown_parameter(kernel):
     assert "the kernel has no such parameter" in res["net.ipv4.no_such_thing"]["cause"]
 
 
+def test_missing_lists_only_the_missing_ones_by_name_with_their_cause(kernel):
+    # What kernel_params' refusal shows: "name: cause" for each parameter the kernel lacks, none of the others.
+    kernel.set(FORWARD, 0)
+    res, _ = kernel.check({"net.ipv4.no_such_thing": 1, FORWARD: 1, BRIDGE: 1})
+    assert sysctl.missing(res) == [
+        BRIDGE + ": net.bridge.* exists only once the br_netfilter module is loaded, and it is not loaded",
+        "net.ipv4.no_such_thing: the kernel has no such parameter (unknown name, or a module that provides it is "
+        "not loaded)"]
+    kernel.set(BRIDGE, 1)
+    assert sysctl.missing(kernel.check({BRIDGE: 1, FORWARD: 1})[0]) == []
+
+
 def test_modules_loaded_and_at_boot(kernel):
     kernel.modules("br_netfilter", "bridge")
     kernel.file("/etc/modules-load.d/dockerops.conf", "# for docker\nbr_netfilter\noverlay\n")

@@ -47,7 +47,7 @@ def test_all_ok_is_unchanged_and_reports(module):
     kind, res, _ = module({"parameters": {"net.ipv4.ip_forward": 1}, "modules": ["br_netfilter"],
                            "fail_on_mismatch": True}, OK)
     assert kind == "Exit" and res["changed"] is False
-    assert res["failed_parameters"] == [] and res["failed_modules"] == []
+    assert res["failed_parameters"] == [] and res["failed_modules"] == [] and res["missing"] == []
     assert res["engine_answered"] is False and res["docker_warnings"] == []
 
 
@@ -58,6 +58,7 @@ def test_fail_on_mismatch_names_each_parameter_and_module(module):
     assert "net.bridge.bridge-nf-call-iptables: missing (needs br_netfilter)" in res["msg"]
     assert "module br_netfilter: not loaded" in res["msg"]
     assert res["failed_parameters"] == ["net.bridge.bridge-nf-call-iptables"]
+    assert res["missing"] == ["net.bridge.bridge-nf-call-iptables: needs br_netfilter"]
 
 
 def test_fail_on_mismatch_fails_on_a_value_lost_at_reboot(module):

@@ -492,3 +492,10 @@ def test_fleet_flags_cloned_identities_and_raises_their_severity():
     assert codes(rows[0]) == [] and codes(audit.order(out)[0]) == ["duplicate_identity"] * 2
     with pytest.raises(AnsibleFilterError, match="rows must be a list, got 'dict'"):
         filters()["docker_audit_fleet"]({})
+
+
+def test_the_engine_column_sorts_by_version_number():
+    # The engine versions of the recorded infos (tests/unit/fixtures/docker_info) and a host without one.
+    keys = [audit._version_key(v) for v in ("", "9.0.1", "20.10.24+dfsg1", "28.5.2+dfsg4", "29.0.0-rc.1")]
+    assert keys == sorted(keys)
+    assert keys[0] == "" and keys[2] == "00020.00010.00024"
