@@ -2,36 +2,45 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE: the filters here whose names start with _ are internal to this collection's roles and playbooks, not public
+API; they are undocumented in ansible-doc and may change without notice. Public, documented in
+plugins/filter/<name>.yml: pgp_fingerprints.
+
+`_docker_mirror_url` maps a mirror name to its base URL. A custom URL is refused unless it is http(s) with a host
+(and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
+credentials, query or fragment. Plain http from another host gets a warning.
+
+`_docker_channel` maps a channel to one Docker still publishes, warning on deprecated ones.
+
+`_docker_apt_version` turns a version or version prefix into an apt version pattern.
+
+`_docker_rpm_version` does the same for dnf and yum package specs.
+
+`pgp_fingerprints` lists the fingerprints of an OpenPGP public key block.
+
+`_pgp_fingerprint` normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
+argument names the variable in the error.
+
+`_docker_dpkg_packages` reads `dpkg-query --show` output (name, status, version, selection, tab-separated) into a
+dict by package name.
+
+`_docker_apt_missing` lists the packages apt must still install, given that dict, the wanted packages, the packages a
+version pin applies to and the pin.
+
+`_docker_dpkg_selection_changes` lists the packages whose dpkg selection differs from the one given.
+
+`_docker_runtime_removal_refusal` says why removing the distribution's runtime packages is refused (running
+containers, an installed kubelet), or returns an empty string.
+
+`_docker_engine_upgrade_refusal` says why installing an engine version is refused on a host whose engine runs
+devicemapper (removed in Engine 25.0), given docker_storage_facts' `engine`, the version asked for and the version
+installed; or returns an empty string.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: docker_repo
-short_description: Filters for Docker CE repositories
-description:
-  - C(docker_mirror_url) maps a mirror name to its base URL. A custom URL is refused unless it is http(s) with a
-    host (and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
-    credentials, query or fragment. Plain http from another host gets a warning.
-  - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
-  - C(docker_apt_version) turns a version or version prefix into an apt version pattern.
-  - C(docker_rpm_version) does the same for dnf and yum package specs.
-  - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
-  - C(pgp_fingerprint) normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
-    argument names the variable in the error.
-  - C(docker_dpkg_packages) reads C(dpkg-query --show) output (name, status, version, selection, tab-separated)
-    into a dict by package name.
-  - C(docker_apt_missing) lists the packages apt must still install, given that dict, the wanted packages,
-    the packages a version pin applies to and the pin.
-  - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
-  - C(docker_runtime_removal_refusal) says why removing the distribution's runtime packages is refused (running
-    containers, an installed kubelet), or returns an empty string.
-  - C(docker_engine_upgrade_refusal) says why installing an engine version is refused on a host whose engine runs
-    devicemapper (removed in Engine 25.0), given docker_storage_facts' C(engine), the version asked for and the
-    version installed; or returns an empty string.
-author: dockerops.host maintainers (@dockerops)
-"""
 
 from ansible.utils.display import Display
 
@@ -63,15 +72,15 @@ def docker_channel(channel, varname="channel"):
 class FilterModule(object):
     def filters(self):
         return {
-            "docker_mirror_url": _wrap(docker_mirror_url),
-            "docker_channel": _wrap(docker_channel),
-            "docker_apt_version": _wrap(docker_repo.apt_version_spec),
-            "docker_rpm_version": _wrap(docker_repo.rpm_version_spec),
+            "_docker_mirror_url": _wrap(docker_mirror_url),
+            "_docker_channel": _wrap(docker_channel),
+            "_docker_apt_version": _wrap(docker_repo.apt_version_spec),
+            "_docker_rpm_version": _wrap(docker_repo.rpm_version_spec),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
-            "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
-            "docker_dpkg_packages": _wrap(docker_repo.dpkg_packages),
-            "docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
-            "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
-            "docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
-            "docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),
+            "_pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
+            "_docker_dpkg_packages": _wrap(docker_repo.dpkg_packages),
+            "_docker_apt_missing": _wrap(docker_repo.apt_packages_to_install),
+            "_docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
+            "_docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
+            "_docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),
         }
