@@ -40,7 +40,9 @@ for module in $(ls "${OLDPWD}/plugins/modules" | sed -n 's/\.py$//p'); do
   grep -q "OPTIONS" <<<"$(ansible-doc "dockerops.host.${module}")" || { echo "ansible-doc does not render ${module}" >&2; exit 1; }
 done
 grep -q download.docker.com/linux <<<"$(ansible localhost -m ansible.builtin.debug \
-  -a "msg={{ 'official' | dockerops.host.docker_mirror_url }}" 2>/dev/null)"
+  -a "msg={{ 'official' | dockerops.host._docker_mirror_url }}" 2>/dev/null)"
+# a public filter, and an old filter name through its meta/runtime.yml redirect (above)
+grep -q '"13.81MB"' <<<"$(ansible localhost -m ansible.builtin.debug -a "msg={{ 13810000 | dockerops.host.docker_size }}" 2>/dev/null)"
 echo "dockerops.host resolves by FQCN from the installed tarball: playbooks, roles, modules, filters"
 
 # The example inventory sets only variables the roles take, with valid values.

@@ -2,35 +2,43 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE: the filters here whose names start with _ are internal to this collection's roles and playbooks, not public
+API; they are undocumented in ansible-doc and may change without notice. Public, documented in
+plugins/filter/<name>.yml: pgp_fingerprints.
+
+`_docker_mirror_url` maps a mirror name to its base URL. A custom URL is refused unless it is http(s) with a host
+(and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
+credentials, query or fragment. Plain http from another host gets a warning.
+
+`_docker_channel` maps a channel to one Docker still publishes, warning on deprecated ones.
+
+`_docker_apt_queried` lists the package names the apt plan reads with one dpkg-query.
+
+`_docker_apt_plan` decides what docker_install_ubuntu installs, removes and holds, from that dpkg-query's output and
+the role's variables; `_docker_rpm_plan` does the same for docker_install_centos from package_facts
+(plugin_utils/_docker_repo.py).
+
+`_docker_apt_read_failure` returns apt's words when `apt-get update` of Docker's repository failed, or "".
+
+`pgp_fingerprints` lists the fingerprints of an OpenPGP public key block.
+
+`_pgp_fingerprint` normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
+argument names the variable in the error.
+
+`_docker_dpkg_selection_changes` lists the packages whose dpkg selection differs from the one given.
+
+`_docker_runtime_removal_refusal` says why removing the distribution's runtime packages is refused (running
+containers, an installed kubelet), or returns an empty string.
+
+`_docker_engine_upgrade_refusal` says why installing an engine version is refused on a host whose engine runs
+devicemapper (removed in Engine 25.0), given docker_storage_facts' `engine`, the version asked for and the version
+installed; or returns an empty string.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: docker_repo
-short_description: Filters for Docker CE repositories
-description:
-  - C(docker_mirror_url) maps a mirror name to its base URL. A custom URL is refused unless it is http(s) with a
-    host (and optional port and path) or an absolute file:/// path, without whitespace, quotes, control characters,
-    credentials, query or fragment. Plain http from another host gets a warning.
-  - C(docker_channel) maps a channel to one Docker still publishes, warning on deprecated ones.
-  - C(docker_apt_queried) lists the package names the apt plan reads with one dpkg-query.
-  - C(docker_apt_plan) decides what docker_install_ubuntu installs, removes and holds, from that dpkg-query's
-    output and the role's variables; C(docker_rpm_plan) does the same for docker_install_centos from package_facts.
-  - C(docker_apt_read_failure) returns apt's words when C(apt-get update) of Docker's repository failed, or an
-    empty string.
-  - C(pgp_fingerprints) lists the fingerprints of an OpenPGP public key block.
-  - C(pgp_fingerprint) normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
-    argument names the variable in the error.
-  - C(docker_dpkg_selection_changes) lists the packages whose dpkg selection differs from the one given.
-  - C(docker_runtime_removal_refusal) says why removing the distribution's runtime packages is refused (running
-    containers, an installed kubelet), or returns an empty string.
-  - C(docker_engine_upgrade_refusal) says why installing an engine version is refused on a host whose engine runs
-    devicemapper (removed in Engine 25.0), given docker_storage_facts' C(engine), the version asked for and the
-    version installed; or returns an empty string.
-author: dockerops.host maintainers (@dockerops)
-"""
 
 from ansible.utils.display import Display
 
@@ -63,15 +71,15 @@ def docker_channel(channel, varname="channel"):
 class FilterModule(object):
     def filters(self):
         return {
-            "docker_mirror_url": _wrap(docker_mirror_url),
-            "docker_channel": _wrap(docker_channel),
-            "docker_apt_queried": _wrap(docker_repo.apt_queried),
-            "docker_apt_plan": _wrap(docker_repo.apt_plan),
-            "docker_rpm_plan": _wrap(docker_repo.rpm_plan),
-            "docker_apt_read_failure": _wrap(docker_repo.apt_read_failure),
+            "_docker_mirror_url": _wrap(docker_mirror_url),
+            "_docker_channel": _wrap(docker_channel),
+            "_docker_apt_queried": _wrap(docker_repo.apt_queried),
+            "_docker_apt_plan": _wrap(docker_repo.apt_plan),
+            "_docker_rpm_plan": _wrap(docker_repo.rpm_plan),
+            "_docker_apt_read_failure": _wrap(docker_repo.apt_read_failure),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
-            "pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
-            "docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
-            "docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
-            "docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),
+            "_pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
+            "_docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),
+            "_docker_runtime_removal_refusal": _wrap(docker_repo.runtime_removal_refusal),
+            "_docker_engine_upgrade_refusal": _wrap(storage.upgrade_refusal),
         }

@@ -2,19 +2,17 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE: the filters here whose names start with _ are internal to this collection's roles and playbooks, not public
+API; they are undocumented in ansible-doc and may change without notice.
+
+Given users and the texts of `/etc/subuid` and `/etc/subgid`, lists the users that lack a range of at least `count`
+IDs (65,536 by default) in either file.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: docker_subids_missing
-short_description: Users without enough subordinate IDs for rootless Docker
-description:
-  - Given users and the texts of C(/etc/subuid) and C(/etc/subgid), lists the users that lack a range of at least
-    C(count) IDs (65,536 by default) in either file.
-author: dockerops.host maintainers (@dockerops)
-"""
 
 ROOTLESS_IDS = 65536
 
@@ -36,5 +34,5 @@ def docker_subids_missing(users, subuid_text, subgid_text, count=ROOTLESS_IDS):
 class FilterModule(object):
     def filters(self):
         return {
-            "docker_subids_missing": docker_subids_missing,
+            "_docker_subids_missing": docker_subids_missing,
         }

@@ -2,26 +2,25 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE: the filters here whose names start with _ are internal to this collection's roles and playbooks, not public
+API; they are undocumented in ansible-doc and may change without notice.
+
+`_dockerops_preflight` takes a host's variables (`hostvars[inventory_hostname]`) and the collection's roles directory
+(or a list of `meta/argument_specs.yml` paths), and returns `{errors, warnings}`, one short line each - the
+variable, the value and what is allowed. Variables with the collection's prefixes (`docker_install_ubuntu_`,
+`docker_install_centos_`, `docker_daemon_`, `docker_storage_`, `docker_group_`, `kernel_params_`, `dockerops_`) that
+no role or playbook takes are reported with the closest real name; they are warnings, or errors when `strict` is
+true. With `existing_users` (the names in the host's passwd database), users listed in `docker_group_users` or
+`docker_group_rootless_users` that do not exist are errors too.
+
+`_dockerops_change_summary` takes a list of `{label, results}` (registered task results, `{}` for a task that did not
+run) and returns the labels of the areas where something changed, comma-separated, or `no change`.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: preflight
-short_description: The site playbook's preflight checks and end-of-run summary
-description:
-  - C(dockerops_preflight) takes a host's variables (C(hostvars[inventory_hostname])) and the collection's roles
-    directory (or a list of C(meta/argument_specs.yml) paths), and returns C({errors, warnings}), one short line each - the variable, the value
-    and what is allowed. Variables with the collection's prefixes (C(docker_install_ubuntu_), C(docker_install_centos_),
-    C(docker_daemon_), C(docker_storage_), C(docker_group_), C(kernel_params_), C(dockerops_)) that no role or
-    playbook takes are reported with the closest real name; they are warnings, or errors when O(strict) is true.
-    With O(existing_users) (the names in the host's passwd database), users listed in C(docker_group_users) or
-    C(docker_group_rootless_users) that do not exist are errors too.
-  - C(dockerops_change_summary) takes a list of C({label, results}) (registered task results, C({}) for a task that
-    did not run) and returns the labels of the areas where something changed, comma-separated, or C(no change).
-author: dockerops.host maintainers (@dockerops)
-"""
 
 import glob
 import os
@@ -68,6 +67,6 @@ def dockerops_change_summary(areas):
 class FilterModule(object):
     def filters(self):
         return {
-            "dockerops_preflight": dockerops_preflight,
-            "dockerops_change_summary": dockerops_change_summary,
+            "_dockerops_preflight": dockerops_preflight,
+            "_dockerops_change_summary": dockerops_change_summary,
         }

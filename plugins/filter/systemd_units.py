@@ -2,20 +2,18 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE: the filters here whose names start with _ are internal to this collection's roles and playbooks, not public
+API; they are undocumented in ansible-doc and may change without notice.
+
+Reads the output of `systemctl show --property Id,UnitFileState,ActiveState UNIT...` and lists the units that are
+not both enabled and active, in the order systemctl printed them.
+
+A unit systemctl does not know is listed too, so that starting it reports systemd's own error.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r"""
-name: systemd_units_to_start
-short_description: The units that are not enabled and running yet
-description:
-  - Reads the output of C(systemctl show --property Id,UnitFileState,ActiveState UNIT...) and lists the units
-    that are not both enabled and active, in the order systemctl printed them.
-  - A unit systemctl does not know is listed too, so that starting it reports systemd's own error.
-author: dockerops.host maintainers (@dockerops)
-"""
 
 
 def _units(text):
@@ -44,5 +42,5 @@ def systemd_units_to_start(show_output, wanted=None):
 class FilterModule(object):
     def filters(self):
         return {
-            "systemd_units_to_start": systemd_units_to_start,
+            "_systemd_units_to_start": systemd_units_to_start,
         }

@@ -32,8 +32,6 @@ ACTION_SEVERITY = dict(audit_incomplete="high", loop_lvm="high", pool_full="crit
                        duplicate_identity="high")
 ACTION_GROUP = dict(audit_incomplete=None, loop_lvm="daemon", pool_full="daemon", devicemapper="daemon",
                     bridge_nf_off="host", not_persisted="host", no_log_rotation="daemon", duplicate_identity="host")
-_FINDING_GROUP = (("container_", "containers"), ("image_", "images"), ("daemon_", "daemon"), ("engine_", "daemon"),
-                  ("file_", "files"), ("data_root", "host"))
 
 
 class AuditError(ValueError):
@@ -162,13 +160,6 @@ def sdk_gather(checks):
     """What docker_audit_info reads for these check groups (its gather; empty: it is not run): the containers and
     images for their groups, and the registry mirrors' probes for the daemon's."""
     return [w for g, w in (("containers", "containers"), ("images", "images"), ("daemon", "mirrors")) if g in checks]
-
-
-def finding_group(check):
-    for prefix, group in _FINDING_GROUP:
-        if check.startswith(prefix):
-            return group
-    raise AuditError("no group for the check %r" % check)
 
 
 def worst(severities):

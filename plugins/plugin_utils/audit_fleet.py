@@ -23,6 +23,11 @@ _VIRTUAL = re.compile(r"^(lo|veth|docker|br-|virbr|vnet|cni|flannel|cali|vxlan|t
                       r"cilium|lxc|genev|nodelocaldns|wg)")
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# What a host is told when another host shares its DMI product_uuid, or one of its MAC addresses.
+_SHARED_UUID = ("product_uuid %s is also the one of %s (a cloned VM?): kubeadm needs it unique on every node; give the VM "
+                "a new one in the hypervisor")
+_SHARED_MAC = ("MAC address %s is also on %s (a cloned VM?): kubeadm needs unique MAC addresses on every node; give the "
+               "adapter a new one in the hypervisor")
 
 
 class AuditFleetError(ValueError):
@@ -61,16 +66,8 @@ def duplicates(identities):
         for mac in ident.get("macs") or []:
             by_mac.setdefault(mac, []).append(host)
     out = {}
-    for uuid, hosts in sorted(by_uuid.items()):
-        for host in hosts if len(hosts) > 1 else []:
-            others = [h for h in hosts if h != host]
-            out.setdefault(host, []).append(
-                "product_uuid %s is also the one of %s (a cloned VM?): kubeadm needs it unique on every node; give "
-                "the VM a new one in the hypervisor" % (uuid, ", ".join(others)))
-    for mac, hosts in sorted(by_mac.items()):
-        for host in hosts if len(hosts) > 1 else []:
-            others = [h for h in hosts if h != host]
-            out.setdefault(host, []).append(
-                "MAC address %s is also on %s (a cloned VM?): kubeadm needs unique MAC addresses on every node; "
-                "give the adapter a new one in the hypervisor" % (mac, ", ".join(others)))
+    for shared, message in ((by_uuid, _SHARED_UUID), (by_mac, _SHARED_MAC)):
+        for value, hosts in sorted(shared.items()):
+            for host in hosts if len(hosts) > 1 else []:
+                out.setdefault(host, []).append(message % (value, ", ".join(h for h in hosts if h != host)))
     return out

@@ -21,22 +21,22 @@ def filters():
 
 
 def test_filters_are_registered():
-    assert set(filters()) == {"docker_mirror_url", "docker_channel", "docker_apt_queried", "docker_apt_plan",
-                              "docker_rpm_plan", "docker_apt_read_failure", "pgp_fingerprints", "pgp_fingerprint",
-                              "docker_dpkg_selection_changes", "docker_runtime_removal_refusal",
-                              "docker_engine_upgrade_refusal"}
+    assert set(filters()) == {"_docker_mirror_url", "_docker_channel", "_docker_apt_queried", "_docker_apt_plan",
+                              "_docker_rpm_plan", "_docker_apt_read_failure", "pgp_fingerprints", "_pgp_fingerprint",
+                              "_docker_dpkg_selection_changes", "_docker_runtime_removal_refusal",
+                              "_docker_engine_upgrade_refusal"}
 
 
 def test_errors_become_filter_errors_with_the_message():
     with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_mirror 'nope' is not one of"):
-        filters()["docker_mirror_url"]("nope", None, "docker_install_ubuntu_mirror")
+        filters()["_docker_mirror_url"]("nope", None, "docker_install_ubuntu_mirror")
 
 
 def test_deprecated_channel_warns(monkeypatch):
     seen = []
     import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
     monkeypatch.setattr(mod.display, "warning", seen.append)
-    assert filters()["docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
+    assert filters()["_docker_channel"]("edge", "docker_install_ubuntu_channel") == "test"
     assert seen and "'edge' is deprecated" in seen[0]
 
 
@@ -44,51 +44,51 @@ def test_plain_http_mirror_warns_naming_the_variable(monkeypatch):
     seen = []
     import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
     monkeypatch.setattr(mod.display, "warning", seen.append)
-    assert filters()["docker_mirror_url"]("custom", "http://10.1.2.3/linux/", "docker_install_centos_mirror") \
+    assert filters()["_docker_mirror_url"]("custom", "http://10.1.2.3/linux/", "docker_install_centos_mirror") \
         == "http://10.1.2.3/linux"
     assert len(seen) == 1 and seen[0].startswith("docker_install_centos_mirror_url http://10.1.2.3/linux is plain http")
-    filters()["docker_mirror_url"]("custom", "https://10.1.2.3/linux/", "docker_install_centos_mirror")
+    filters()["_docker_mirror_url"]("custom", "https://10.1.2.3/linux/", "docker_install_centos_mirror")
     assert len(seen) == 1
 
 
 def test_fingerprint_filter_names_the_variable():
     with pytest.raises(AnsibleFilterError, match="docker_install_ubuntu_key_fingerprint '0EBFCD88' is a key ID"):
-        filters()["pgp_fingerprint"]("0EBFCD88", "docker_install_ubuntu_key_fingerprint")
+        filters()["_pgp_fingerprint"]("0EBFCD88", "docker_install_ubuntu_key_fingerprint")
 
 
 def test_engine_upgrade_refusal_filter():
     engine = {"answered": True, "storage_driver": "devicemapper", "version": "20.10.24+dfsg1"}
-    assert filters()["docker_engine_upgrade_refusal"](engine, "28.5.2", None, "docker_install_centos_version") \
+    assert filters()["_docker_engine_upgrade_refusal"](engine, "28.5.2", None, "docker_install_centos_version") \
         .startswith("docker_install_centos_version=28.5.2 would install an engine without the devicemapper")
-    assert filters()["docker_engine_upgrade_refusal"](engine, "20.10", None) == ""
+    assert filters()["_docker_engine_upgrade_refusal"](engine, "20.10", None) == ""
 
 
 def test_default_variable_names_in_errors():
     with pytest.raises(AnsibleFilterError, match="^mirror 'nope' is not one of"):
-        filters()["docker_mirror_url"]("nope")
+        filters()["_docker_mirror_url"]("nope")
     with pytest.raises(AnsibleFilterError, match="^channel 'nope' is not one of"):
-        filters()["docker_channel"]("nope")
+        filters()["_docker_channel"]("nope")
 
 
 def test_channel_errors_and_warnings_name_the_variable(monkeypatch):
     with pytest.raises(AnsibleFilterError, match="^docker_install_centos_channel 'nope' is not one of"):
-        filters()["docker_channel"]("nope", "docker_install_centos_channel")
+        filters()["_docker_channel"]("nope", "docker_install_centos_channel")
     seen = []
     import ansible_collections.dockerops.host.plugins.filter.docker_repo as mod
     monkeypatch.setattr(mod.display, "warning", seen.append)
-    assert filters()["docker_channel"]("stable", "docker_install_centos_channel") == "stable" and seen == []
-    filters()["docker_channel"]("edge", "docker_install_centos_channel")
+    assert filters()["_docker_channel"]("stable", "docker_install_centos_channel") == "stable" and seen == []
+    filters()["_docker_channel"]("edge", "docker_install_centos_channel")
     assert len(seen) == 1 and seen[0].startswith("docker_install_centos_channel 'edge' is deprecated")
 
 
 def test_plan_filters():
-    assert filters()["docker_apt_plan"]("", ["docker-ce"], version="27.3")["base"] == ["docker-ce=5:27.3.*"]
-    assert filters()["docker_rpm_plan"](["docker-ce"], version="27.3.1")["names"] == ["docker-ce-27.3.1*"]
-    assert filters()["docker_apt_queried"](["docker-ce"])[0] == "docker-ce"
+    assert filters()["_docker_apt_plan"]("", ["docker-ce"], version="27.3")["base"] == ["docker-ce=5:27.3.*"]
+    assert filters()["_docker_rpm_plan"](["docker-ce"], version="27.3.1")["names"] == ["docker-ce-27.3.1*"]
+    assert filters()["_docker_apt_queried"](["docker-ce"])[0] == "docker-ce"
     with pytest.raises(AnsibleFilterError, match="is not a Debian version"):
-        filters()["docker_apt_plan"]("", ["docker-ce"], version="latest")
+        filters()["_docker_apt_plan"]("", ["docker-ce"], version="latest")
     with pytest.raises(AnsibleFilterError, match="is not an RPM version"):
-        filters()["docker_rpm_plan"](["docker-ce"], version="latest")
+        filters()["_docker_rpm_plan"](["docker-ce"], version="latest")
 
 
 def test_pgp_fingerprints_filter_on_the_recorded_keys():
@@ -101,19 +101,19 @@ def test_pgp_fingerprints_filter_on_the_recorded_keys():
 
 
 def test_dpkg_filters_on_recorded_dpkg_query_output():
-    plan = filters()["docker_apt_plan"](DPKG_QUERY, ["docker-ce", "docker-ce-cli", "containerd.io"])
+    plan = filters()["_docker_apt_plan"](DPKG_QUERY, ["docker-ce", "docker-ce-cli", "containerd.io"])
     packages = plan["installed"]
     assert packages["containerd.io"] == {"installed": True, "version": "1.6.20-1", "selection": "install"}
     assert packages["containerd"]["installed"] is False
     assert plan["missing"] == ["docker-ce"]
-    assert filters()["docker_apt_plan"](DPKG_QUERY, ["docker-ce-cli"], version="26.1")["missing"] == [
+    assert filters()["_docker_apt_plan"](DPKG_QUERY, ["docker-ce-cli"], version="26.1")["missing"] == [
         "docker-ce-cli=5:26.1.*"]
-    assert filters()["docker_dpkg_selection_changes"](packages, ["docker-ce-cli", "docker-ce"], "hold") == [
+    assert filters()["_docker_dpkg_selection_changes"](packages, ["docker-ce-cli", "docker-ce"], "hold") == [
         "docker-ce-cli", "docker-ce"]
     with pytest.raises(AnsibleFilterError, match="unexpected dpkg-query line 'docker-ce ii 5:20'"):
-        filters()["docker_apt_plan"]("docker-ce ii 5:20\n", ["docker-ce"])
+        filters()["_docker_apt_plan"]("docker-ce ii 5:20\n", ["docker-ce"])
 
 
 def test_runtime_removal_refusal_filter():
-    assert "an installed kubelet" in filters()["docker_runtime_removal_refusal"](["containerd", "runc"], [], True)
-    assert filters()["docker_runtime_removal_refusal"](["docker.io"], ["web"], False, True) == ""
+    assert "an installed kubelet" in filters()["_docker_runtime_removal_refusal"](["containerd", "runc"], [], True)
+    assert filters()["_docker_runtime_removal_refusal"](["docker.io"], ["web"], False, True) == ""

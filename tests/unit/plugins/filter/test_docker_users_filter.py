@@ -36,4 +36,4 @@ def test_an_empty_range_is_no_range():
 
 def test_the_filter_is_registered_under_its_name():
     from ansible_collections.dockerops.host.plugins.filter.docker_users import FilterModule
-    assert FilterModule().filters() == {"docker_subids_missing": docker_subids_missing}
+    assert FilterModule().filters() == {"_docker_subids_missing": docker_subids_missing}

@@ -18,7 +18,7 @@ def filters():
 
 
 def preflight(variables, **kw):
-    return filters()["dockerops_preflight"](variables, SPECS, **kw)
+    return filters()["_dockerops_preflight"](variables, SPECS, **kw)
 
 
 def test_the_specs_are_found():
@@ -118,16 +118,16 @@ def test_a_value_that_does_not_render_is_named():
 
 def test_the_roles_directory_gives_the_same_specs():
     variables = {"docker_daemon_registry_mirror": [], "docker_storage_driver": "zfs"}
-    assert filters()["dockerops_preflight"](variables, os.path.join(ROOT, "roles")) == preflight(variables)
+    assert filters()["_dockerops_preflight"](variables, os.path.join(ROOT, "roles")) == preflight(variables)
 
 
 def test_no_spec_files_is_refused():
     # The site playbook would otherwise pass every inventory: said as such.
     nothing = "^no argument spec files given: the preflight would check nothing$"
     with pytest.raises(AnsibleFilterError, match=nothing):
-        filters()["dockerops_preflight"]({}, [])
+        filters()["_dockerops_preflight"]({}, [])
     with pytest.raises(AnsibleFilterError, match=nothing):
-        filters()["dockerops_preflight"]({}, os.path.join(ROOT, "no-such-dir"))
+        filters()["_dockerops_preflight"]({}, os.path.join(ROOT, "no-such-dir"))
 
 
 def test_an_unreadable_spec_file_is_named(tmp_path):
@@ -137,17 +137,17 @@ def test_an_unreadable_spec_file_is_named(tmp_path):
     missing = str(tmp_path / "roles" / "gone" / "meta" / "argument_specs.yml")
     for path in (str(broken), missing):
         with pytest.raises(AnsibleFilterError) as e:
-            filters()["dockerops_preflight"]({}, SPECS + [path])
+            filters()["_dockerops_preflight"]({}, SPECS + [path])
         assert str(e.value).startswith("cannot read the argument spec %s: " % path)
     # The roles directory is read the same way.
     with pytest.raises(AnsibleFilterError, match="^cannot read the argument spec %s: " % re.escape(str(broken))):
-        filters()["dockerops_preflight"]({}, str(tmp_path / "roles"))
+        filters()["_dockerops_preflight"]({}, str(tmp_path / "roles"))
 
 
 def test_change_summary_filter():
     # As playbooks/site.yml passes the registered results: {} for a task that did not run.
     areas = [{"label": "engine installed or upgraded", "results": [{"changed": True}, {}]},
              {"label": "daemon options changed", "results": [{"changed": False}]}]
-    assert filters()["dockerops_change_summary"](areas) == "engine installed or upgraded"
-    assert filters()["dockerops_change_summary"]([{"label": "x", "results": [{}]}]) == "no change"
-    assert set(filters()) == {"dockerops_preflight", "dockerops_change_summary"}
+    assert filters()["_dockerops_change_summary"](areas) == "engine installed or upgraded"
+    assert filters()["_dockerops_change_summary"]([{"label": "x", "results": [{}]}]) == "no change"
+    assert set(filters()) == {"_dockerops_preflight", "_dockerops_change_summary"}

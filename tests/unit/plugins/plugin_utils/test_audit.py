@@ -170,7 +170,7 @@ def test_host_without_engine_or_audit():
     row = audit.build_row("bare", {"facts": {}, "storage": {"engine": {"answered": False}},
                                    "errors": ["no Docker engine answers"]})
     assert codes(row) == ["audit_incomplete"] and row["log_rotation"] is None
-    missing = filters()["docker_audit_row_missing"]("gone")
+    missing = filters()["_docker_audit_row_missing"]("gone")
     assert codes(missing) == ["audit_incomplete"] and "unreachable" in missing["actions"][0]["action"]
 
 
@@ -195,11 +195,11 @@ def test_markdown_and_html():
 
 
 def test_filters_are_registered_and_raise_filter_errors():
-    assert set(filters()) == {"docker_audit_row", "docker_audit_row_missing", "docker_audit_order",
-                              "docker_audit_markdown", "docker_audit_html", "docker_disk_usage", "docker_size",
-                              "docker_audit_options", "docker_audit_gate", "docker_audit_file_paths", "docker_audit_fleet"}
+    assert set(filters()) == {"_docker_audit_row", "_docker_audit_row_missing", "_docker_audit_order",
+                              "_docker_audit_markdown", "_docker_audit_html", "docker_disk_usage", "docker_size",
+                              "_docker_audit_options", "_docker_audit_gate", "_docker_audit_file_paths", "_docker_audit_fleet"}
     with pytest.raises(AnsibleFilterError, match="audit data for h1 must be a dict"):
-        filters()["docker_audit_row"]("nope", "h1")
+        filters()["_docker_audit_row"]("nope", "h1")
     with pytest.raises(AnsibleFilterError, match="disk usage must be"):
         filters()["docker_disk_usage"]([])
 
@@ -207,13 +207,13 @@ def test_filters_are_registered_and_raise_filter_errors():
 def test_the_report_through_the_filters_as_the_audit_playbook_chains_them():
     # playbooks/audit.yml: a row per host, a row per host it could not audit, ordered, then rendered.
     f = filters()
-    rows = [f["docker_audit_row"](healthy(), "a-ok"), f["docker_audit_row"](healthy(daemon_json=""), "b-one")]
+    rows = [f["_docker_audit_row"](healthy(), "a-ok"), f["_docker_audit_row"](healthy(daemon_json=""), "b-one")]
     assert rows[0] == audit.build_row("a-ok", healthy()) and codes(rows[1]) == ["no_log_rotation"]
-    report = f["docker_audit_order"](rows + [f["docker_audit_row_missing"]("c-gone")])
+    report = f["_docker_audit_order"](rows + [f["_docker_audit_row_missing"]("c-gone")])
     # The host not audited (audit_incomplete, high) before the one without log rotation (medium).
     assert [r["host"] for r in report] == ["c-gone", "b-one", "a-ok"]
-    assert f["docker_audit_markdown"](report, "2026-11-28T00:00:00Z") == audit.markdown(report, "2026-11-28T00:00:00Z")
-    assert f["docker_audit_html"](report, "2026-11-28T00:00:00Z") == audit_html.render_html(
+    assert f["_docker_audit_markdown"](report, "2026-11-28T00:00:00Z") == audit.markdown(report, "2026-11-28T00:00:00Z")
+    assert f["_docker_audit_html"](report, "2026-11-28T00:00:00Z") == audit_html.render_html(
         report, "2026-11-28T00:00:00Z")
     # playbooks/prune.yml prints sizes with docker_size, as `docker system df` printed them (recorded together).
     du = f["docker_disk_usage"](SYSTEM_DF)
@@ -282,8 +282,8 @@ def test_findings_of_the_recorded_engine_in_the_row():
 
 def test_checks_select_the_groups():
     everything = audit.build_row("lab", recorded_host(sysctl={}))
-    groups = set(audit.finding_group(f["check"]) for f in everything["findings"])
-    assert groups == {"containers", "images", "daemon"}
+    prefixes = set(f["check"].split("_")[0] for f in everything["findings"])
+    assert prefixes == {"container", "image", "daemon", "engine"}
     only_images = audit.build_row("lab", recorded_host(sysctl={}, checks=["images"]))
     assert only_images["checks"] == ["images"] and only_images["actions"] == []
     assert [f for f in everything["findings"] if f["check"].startswith("image_")] == only_images["findings"]
@@ -292,8 +292,6 @@ def test_checks_select_the_groups():
     # audit_incomplete stays whatever the groups.
     assert codes(audit.build_row("x", healthy(checks=["images"], errors=["no Docker engine answers"]))) == [
         "audit_incomplete"]
-    with pytest.raises(audit.AuditError, match="no group for the check 'nope'"):
-        audit.finding_group("nope")
 
 
 def test_docker_audit_info_without_engine_clock_is_an_incomplete_audit():
@@ -420,19 +418,19 @@ def test_options_refused_by_name(checks, fail_on, fail_on_action, message):
         audit.options(checks, fail_on, fail_on_action)
     assert str(e.value).startswith(message)
     with pytest.raises(AnsibleFilterError, match="^dockerops_audit_"):
-        filters()["docker_audit_options"](checks, fail_on, fail_on_action)
+        filters()["_docker_audit_options"](checks, fail_on, fail_on_action)
 
 
 def test_filters_as_the_audit_playbook_calls_them():
     f = filters()
-    assert f["docker_audit_options"]("host")["checks"] == ["host"]
-    assert f["docker_audit_options"]("host")["fail_on_action"] is False
-    assert f["docker_audit_file_paths"](None) == f["docker_audit_file_paths"]("")
-    paths = f["docker_audit_file_paths"]('{"tlskey": "/etc/docker/key.pem"}')
+    assert f["_docker_audit_options"]("host")["checks"] == ["host"]
+    assert f["_docker_audit_options"]("host")["fail_on_action"] is False
+    assert f["_docker_audit_file_paths"](None) == f["_docker_audit_file_paths"]("")
+    paths = f["_docker_audit_file_paths"]('{"tlskey": "/etc/docker/key.pem"}')
     assert paths[-1] == "/etc/docker/key.pem" and "/etc/docker/daemon.json" in paths
-    assert f["docker_audit_file_paths"]("") == f["docker_audit_file_paths"]("{nope") == paths[:-1]
-    rows = [f["docker_audit_row"](recorded_host(), "lab")]
-    assert f["docker_audit_gate"](rows, "critical")[0].startswith("lab: critical container_docker_socket")
+    assert f["_docker_audit_file_paths"]("") == f["_docker_audit_file_paths"]("{nope") == paths[:-1]
+    rows = [f["_docker_audit_row"](recorded_host(), "lab")]
+    assert f["_docker_audit_gate"](rows, "critical")[0].startswith("lab: critical container_docker_socket")
 
 
 def test_markdown_lists_findings_per_host():
@@ -483,7 +481,7 @@ def test_fleet_flags_cloned_identities_and_raises_their_severity():
             audit.build_row("vm3", healthy(facts=VM_FACTS, network=other, product_uuid="")),
             audit.unaudited_row("gone")]
     assert [r["severity"] for r in rows[:3]] == [None, None, None]
-    out = filters()["docker_audit_fleet"](rows)
+    out = filters()["_docker_audit_fleet"](rows)
     assert [codes(r) for r in out] == [["duplicate_identity"] * 2, ["duplicate_identity"] * 2, [], ["audit_incomplete"]]
     assert [r["severity"] for r in out] == ["high", "high", None, "high"]
     assert [a["action"].split(" (")[0] for a in out[0]["actions"]] == [
@@ -491,7 +489,7 @@ def test_fleet_flags_cloned_identities_and_raises_their_severity():
     # The rows given are left as they were; a second pass is not needed (order() does not add them again).
     assert codes(rows[0]) == [] and codes(audit.order(out)[0]) == ["duplicate_identity"] * 2
     with pytest.raises(AnsibleFilterError, match="rows must be a list, got 'dict'"):
-        filters()["docker_audit_fleet"]({})
+        filters()["_docker_audit_fleet"]({})
 
 
 def test_the_engine_column_sorts_by_version_number():

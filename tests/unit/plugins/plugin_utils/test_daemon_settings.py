@@ -1,4 +1,4 @@
-"""docker_daemon's own settings (plugin_utils.daemon_settings, the docker_daemon_settings filter), against what the
+"""docker_daemon's own settings (plugin_utils._daemon_settings, the _docker_daemon_settings filter), against what the
 role's Jinja combine chain (roles/docker_daemon/tasks/preflight.yml until this change) built from the same variables."""
 import itertools
 
@@ -7,7 +7,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.dockerops.host.plugins.filter.docker_daemon import FilterModule
-from ansible_collections.dockerops.host.plugins.plugin_utils import daemon_settings
+from ansible_collections.dockerops.host.plugins.plugin_utils import _daemon_settings as daemon_settings
 
 # The expression the role used, verbatim, with _docker_daemon_cis as roles/docker_daemon/vars/main.yml held it.
 OLD_CHAIN = (
@@ -38,7 +38,7 @@ def old(options, rotation, live_restore, mirrors, cis):
 
 
 def new(options, rotation, live_restore, mirrors, cis):
-    return FilterModule().filters()["docker_daemon_settings"](
+    return FilterModule().filters()["_docker_daemon_settings"](
         options, log_rotation=rotation, log_max_size="10m", log_max_file="3", live_restore=live_restore,
         mirrors=mirrors, cis_hardening=cis)
 

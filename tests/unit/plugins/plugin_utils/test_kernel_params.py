@@ -1,4 +1,4 @@
-"""kernel_params' plan (plugin_utils.kernel_params, the kernel_params_plan filter), against what the role's Jinja
+"""kernel_params' plan (plugin_utils._kernel_params, the _kernel_params_plan filter), against what the role's Jinja
 (roles/kernel_params/tasks/preflight.yml until this change) built and refused from the same variables."""
 import itertools
 
@@ -32,7 +32,7 @@ def old(extra, bridge_nf, kubernetes):
 
 
 def plan(extra, bridge_nf, kubernetes):
-    return FilterModule().filters()["kernel_params_plan"](extra, bridge_nf=bridge_nf, kubernetes=kubernetes)
+    return FilterModule().filters()["_kernel_params_plan"](extra, bridge_nf=bridge_nf, kubernetes=kubernetes)
 
 
 @pytest.mark.parametrize("extra, bridge_nf, kubernetes", list(itertools.product(EXTRAS, [True, False], [True, False])))

@@ -49,7 +49,7 @@ def test_unused_images_older_than():
 @pytest.mark.parametrize("bad", ["soon", 0, "-3", "1.5"])
 def test_bad_hours_named(bad):
     with pytest.raises(AnsibleFilterError, match="dockerops_prune_images_older_than must be"):
-        filters()["docker_prune_candidates"](SYSTEM_DF, NOW, bad)
+        filters()["_docker_prune_candidates"](SYSTEM_DF, NOW, bad)
 
 
 def test_reclaimed_sums_docker_prune_results():
@@ -134,11 +134,11 @@ def test_older_than_with_containers_frees_the_exited_container_s_image_not_the_r
 
 
 def test_the_prune_playbook_s_filters():
-    assert set(filters()) == {"docker_prune_candidates", "docker_prune_reclaimed"}
+    assert set(filters()) == {"_docker_prune_candidates", "_docker_prune_reclaimed"}
     # playbooks/prune.yml: the candidates before, what docker_prune reclaimed after (the recorded API answers).
-    c = filters()["docker_prune_candidates"](BK, CREATED + 60, None, False, True)
+    c = filters()["_docker_prune_candidates"](BK, CREATED + 60, None, False, True)
     assert c == prune.candidates(BK, CREATED + 60, builder_cache=True)
-    done = filters()["docker_prune_reclaimed"]({"images_space_reclaimed": BK_IMAGES_PRUNE["SpaceReclaimed"],
+    done = filters()["_docker_prune_reclaimed"]({"images_space_reclaimed": BK_IMAGES_PRUNE["SpaceReclaimed"],
                                                 "builder_cache_space_reclaimed": BK_BUILD_PRUNE["SpaceReclaimed"]})
     assert done == dict(images=BK_IMAGES_PRUNE["SpaceReclaimed"], containers=0,
                         build_cache=BK_BUILD_PRUNE["SpaceReclaimed"], total=c["estimated_bytes"])

@@ -2,7 +2,7 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: the kernel parameters the kernel_params role sets, from its variables (the kernel_params_plan filter).
+"""PRIVATE: the kernel parameters the kernel_params role sets, from its variables (the kernel_params_plan filter).
 Reading and checking the kernel is module_utils/sysctl.py's (the sysctl_check module)."""
 
 from __future__ import absolute_import, division, print_function

@@ -2,7 +2,7 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: docker_daemon's own daemon.json settings, from the role's variables (the docker_daemon_settings
+"""PRIVATE: docker_daemon's own daemon.json settings, from the role's variables (the docker_daemon_settings
 filter). The merge with the other roles' fragments, the checks and the transaction are docker_daemon_config's."""
 
 from __future__ import absolute_import, division, print_function

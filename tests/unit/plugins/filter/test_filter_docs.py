@@ -1,0 +1,130 @@
+"""The filters' public surface: one name per filter, and documentation only for the filters users should call.
+
+ansible-core lists every name a FilterModule returns (ansible-doc -t filter -l); a filter file's own DOCUMENTATION
+would be shown for every filter in the file and would make ansible-doc accept the file's name as a second one. So:
+  - no filter file has DOCUMENTATION;
+  - a filter whose name starts with _ is internal (called by the roles and playbooks only, undocumented);
+  - every other filter is public and has plugins/filter/<name>.yml (DOCUMENTATION, EXAMPLES, RETURN) that
+    ansible-doc renders, whose examples call it by its FQCN;
+  - meta/runtime.yml's filter redirects (old names kept while roles that others own still call them) lead to an
+    internal filter, and each is still called somewhere in roles/ (drop it when its last caller switches).
+"""
+import glob
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
+FILTER_DIR = os.path.join(ROOT, "plugins", "filter")
+FILES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(FILTER_DIR, "*.py")))
+PUBLIC_MINIMUM = {"docker_size", "docker_disk_usage", "pgp_fingerprints"}
+
+
+def filters_by_file():
+    out = {}
+    for name in FILES:
+        module = importlib.import_module("ansible_collections.dockerops.host.plugins.filter." + name)
+        out[name] = sorted(module.FilterModule().filters())
+    return out
+
+
+def all_filters():
+    return sorted(f for names in filters_by_file().values() for f in names)
+
+
+def public_filters():
+    return [f for f in all_filters() if not f.startswith("_")]
+
+
+def redirects():
+    runtime = yaml.safe_load(open(os.path.join(ROOT, "meta", "runtime.yml")))
+    return (runtime.get("plugin_routing") or {}).get("filter") or {}
+
+
+def test_the_public_filters_are_the_ones_users_call():
+    assert len(FILES) >= 7 and len(all_filters()) >= 30
+    assert set(public_filters()) == PUBLIC_MINIMUM
+
+
+def test_one_name_per_filter():
+    names = all_filters()
+    assert len(names) == len(set(names)), "a filter name is defined in two files"
+    assert not set(names) & set(FILES), "a filter file is named after one of its filters' names in another file"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_no_filter_file_has_shared_documentation(name):
+    module = importlib.import_module("ansible_collections.dockerops.host.plugins.filter." + name)
+    for attr in ("DOCUMENTATION", "EXAMPLES", "RETURN"):
+        assert not hasattr(module, attr), "%s.py has %s: ansible-doc would show it for every filter in the file " \
+            "and under the file's name; document public filters in plugins/filter/<name>.yml" % (name, attr)
+
+
+def test_every_doc_file_documents_a_public_filter():
+    docs = sorted(os.path.basename(p)[:-4] for p in glob.glob(os.path.join(FILTER_DIR, "*.yml")))
+    assert docs == public_filters()
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_MINIMUM))
+def test_public_filter_documentation(name):
+    with open(os.path.join(FILTER_DIR, name + ".yml")) as f:
+        doc = yaml.safe_load(f)
+    assert sorted(doc) == ["DOCUMENTATION", "EXAMPLES", "RETURN"]
+    assert doc["DOCUMENTATION"]["name"] == name
+    assert doc["DOCUMENTATION"]["short_description"] and doc["DOCUMENTATION"]["description"]
+    assert "_input" in doc["DOCUMENTATION"]["options"] and "_value" in doc["RETURN"]
+    assert "dockerops.host." + name in doc["EXAMPLES"]
+    yaml.safe_load(doc["EXAMPLES"])  # the examples are YAML tasks
+
+
+def test_ansible_doc_renders_every_public_filter(tmp_path):
+    collections = os.path.join(ROOT, ".cache", "collections")
+    real = os.path.realpath(ROOT).split(os.sep)
+    if real[-3:] == ["ansible_collections", "dockerops", "host"]:
+        collections = os.sep.join(real[:-3])
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_LOCAL_TEMP=str(tmp_path),
+               ANSIBLE_HOME=str(tmp_path), ANSIBLE_NOCOLOR="1")
+    names = ["dockerops.host." + f for f in public_filters()]
+    listed = subprocess.run([sys.executable, "-m", "ansible", "doc", "-t", "filter", "-l", "--json", "dockerops.host"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert listed.returncode == 0 and not listed.stderr.strip(), listed.stderr
+    listing = json.loads(listed.stdout)
+    assert sorted(listing) == ["dockerops.host." + f for f in all_filters()]
+    for name, desc in listing.items():
+        assert (desc == "UNDOCUMENTED") == name.startswith("dockerops.host._"), (name, desc)
+    shown = subprocess.run([sys.executable, "-m", "ansible", "doc", "-t", "filter", "--json"] + names,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert shown.returncode == 0 and not shown.stderr.strip(), shown.stderr
+    docs = json.loads(shown.stdout)
+    assert sorted(docs) == sorted(names)
+    for name in names:
+        assert docs[name]["doc"]["name"] == name.split(".")[-1]
+        assert docs[name]["examples"] and docs[name]["return"]
+
+
+@pytest.mark.parametrize("old", sorted(redirects()))
+def test_each_redirect_leads_to_an_internal_filter_still_called_by_a_role(old):
+    target = redirects()[old]["redirect"]
+    assert target == "dockerops.host._" + old and old not in all_filters()
+    assert target.split(".")[-1] in all_filters()
+    callers = [p for p in glob.glob(os.path.join(ROOT, "roles", "*", "*", "*.yml"))
+               if re.search(r"dockerops\.host\.%s\b" % old, open(p).read())]
+    assert callers, "no role calls dockerops.host.%s any more: drop its redirect from meta/runtime.yml" % old
+
+
+def test_internal_filters_are_called_by_their_underscored_name_in_playbooks_and_tests():
+    # The roles that others own may still use a redirected old name (above); nothing else may.
+    paths = glob.glob(os.path.join(ROOT, "playbooks", "*.yml")) + \
+        glob.glob(os.path.join(ROOT, "molecule", "**", "*.yml"), recursive=True) + \
+        glob.glob(os.path.join(ROOT, "roles", "docker_group", "**", "*.yml"), recursive=True)
+    internal = [f[1:] for f in all_filters() if f.startswith("_")]
+    for path in paths:
+        text = open(path).read()
+        for old in internal:
+            assert not re.search(r"dockerops\.host\.%s\b" % old, text), "%s calls dockerops.host.%s" % (path, old)
