@@ -48,6 +48,8 @@ PLAYBOOK_VARIABLES = frozenset((
     "dockerops_prune_report",
     # set_fact by docker_storage, read by the site playbook
     "docker_storage_applied_daemon",
+    # set_fact by the audit playbook: a host's row, still there when site.yml runs after it in one process
+    "dockerops_audit_row",
 ))
 
 # Roles whose argument specs are internal (set by other roles, not by users): not validated here, and their
