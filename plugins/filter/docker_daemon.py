@@ -27,8 +27,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
-from ansible_collections.dockerops.host.plugins.module_utils import daemon_config as dc
+from ansible_collections.dockerops.host.plugins.plugin_utils._filters import raising_filter_errors
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_config as dc
 from ansible_collections.dockerops.host.plugins.plugin_utils._daemon_settings import role_settings
 
 

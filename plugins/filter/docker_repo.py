@@ -42,8 +42,8 @@ __metaclass__ = type
 
 from ansible.utils.display import Display
 
-from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
-from ansible_collections.dockerops.host.plugins.module_utils import openpgp, storage
+from ansible_collections.dockerops.host.plugins.plugin_utils._filters import raising_filter_errors
+from ansible_collections.dockerops.host.plugins.module_utils import _openpgp as openpgp, _storage as storage
 from ansible_collections.dockerops.host.plugins.plugin_utils import _docker_repo as docker_repo
 
 display = Display()

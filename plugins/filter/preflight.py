@@ -28,7 +28,7 @@ import os
 import yaml
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.dockerops.host.plugins.plugin_utils import preflight as pf
+from ansible_collections.dockerops.host.plugins.plugin_utils import _preflight as pf
 
 
 def _load_specs(spec_files):

@@ -17,8 +17,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import prune
-from ansible_collections.dockerops.host.plugins.plugin_utils.filters import raising_filter_errors
+from ansible_collections.dockerops.host.plugins.plugin_utils import _prune as prune
+from ansible_collections.dockerops.host.plugins.plugin_utils._filters import raising_filter_errors
 
 
 class FilterModule(object):

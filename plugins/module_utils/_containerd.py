@@ -22,7 +22,7 @@ import copy
 import json
 import re
 
-from ansible_collections.dockerops.host.plugins.module_utils.daemon_config import mask_url
+from ansible_collections.dockerops.host.plugins.module_utils._daemon_config import mask_url
 
 try:
     import tomllib  # Python >= 3.11

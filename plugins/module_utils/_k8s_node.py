@@ -21,7 +21,7 @@ import re
 import socket
 import stat
 
-from ansible_collections.dockerops.host.plugins.module_utils import _containerd, sysctl
+from ansible_collections.dockerops.host.plugins.module_utils import _containerd, _sysctl as sysctl
 from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import TIMED_OUT, one_line
 
 try:

@@ -20,7 +20,7 @@ import re
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.six import string_types
 
-from ansible_collections.dockerops.host.plugins.module_utils.storage import DEFAULT_NETWORKS
+from ansible_collections.dockerops.host.plugins.module_utils._storage import DEFAULT_NETWORKS
 
 NONE = "<none>"
 RECORD_VERSION = 2

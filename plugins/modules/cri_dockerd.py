@@ -154,7 +154,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 from ansible.module_utils.urls import open_url
-from ansible_collections.dockerops.host.plugins.module_utils.daemon_config import mask_url
+from ansible_collections.dockerops.host.plugins.module_utils._daemon_config import mask_url
 
 SERVICE = "cri-docker.service"
 SOCKET = "cri-docker.socket"

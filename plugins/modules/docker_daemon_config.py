@@ -189,7 +189,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockerops.host.plugins.module_utils import (
-    _daemon_json, _docker_engine, _files, daemon_apply, daemon_config)
+    _daemon_json, _docker_engine, _files, _daemon_apply as daemon_apply, _daemon_config as daemon_config)
 
 NETDB = "network/files/local-kv.db"
 

@@ -138,7 +138,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.dockerops.host.plugins.module_utils import _files, openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import _files, _openpgp as openpgp
 
 MAX_KEY_BYTES = 1024 * 1024  # Docker's key is 3 KB; a mirror serving more is not serving a key.
 KEY_MODE = 0o644

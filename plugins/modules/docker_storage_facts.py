@@ -177,7 +177,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockerops.host.plugins.module_utils import (
-    _daemon_json, _docker_engine, _files, _storage_move, lvm, storage)
+    _daemon_json, _docker_engine, _files, _storage_move, _lvm as lvm, _storage as storage)
 
 PROC_FILESYSTEMS = "/proc/filesystems"
 

@@ -138,7 +138,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.dockerops.host.plugins.module_utils import _files
 from ansible_collections.dockerops.host.plugins.module_utils import _storage_move as move
-from ansible_collections.dockerops.host.plugins.module_utils import storage
+from ansible_collections.dockerops.host.plugins.module_utils import _storage as storage
 
 MOUNTINFO = "/proc/self/mountinfo"
 # systemctl is-active states in which the unit is (still) up.

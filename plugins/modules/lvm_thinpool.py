@@ -195,7 +195,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.dockerops.host.plugins.module_utils import _daemon_json, _docker_engine, _files, lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_json, _docker_engine, _files, _lvm as lvmlib
 
 PROFILE_DIR = "/etc/lvm/profile"
 # Every logical volume this module creates carries it: a volume without it is not this module's to convert.

@@ -145,7 +145,7 @@ engine_answered:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, sysctl
+from ansible_collections.dockerops.host.plugins.module_utils import _docker_engine, _sysctl as sysctl
 
 # docker info's words for the kernel settings it depends on.
 DOCKER_WARNING_WORDS = ("bridge-nf-call", "IPv4 forwarding", "ip_forward")

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """PRIVATE: the kernel parameters the kernel_params role sets, from its variables (the kernel_params_plan filter).
-Reading and checking the kernel is module_utils/sysctl.py's (the sysctl_check module)."""
+Reading and checking the kernel is module_utils/_sysctl.py's (the sysctl_check module)."""
 
 from __future__ import absolute_import, division, print_function
 

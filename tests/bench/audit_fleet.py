@@ -40,7 +40,7 @@ def _collection_on_path():
 
 _collection_on_path()
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit, audit_engine, audit_html  # noqa: E402
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit, _audit_engine as audit_engine, _audit_html as audit_html  # noqa: E402
 
 SEVERITIES = audit_engine.SEVERITIES
 # The host actions' severities, for rows built before build_row ranked them.

@@ -18,7 +18,7 @@ import tempfile
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import _openpgp as openpgp
 
 TOOLS = ["gpg", "gpgconf", "apt-get", "apt-ftparchive", "rpm", "rpmbuild", "rpmsign", "rpmkeys"]
 

@@ -1,4 +1,4 @@
-"""The audit's HTML page (plugins/plugin_utils/audit_html.py): counts, filters, sections, escaping and a 500-host
+"""The audit's HTML page (plugins/plugin_utils/_audit_html.py): counts, filters, sections, escaping and a 500-host
 fleet made by tests/bench/audit_fleet.py (seeded), each page parsed with html.parser as a browser reads it."""
 import collections
 import html.parser
@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit, audit_html
-from ansible_collections.dockerops.host.plugins.plugin_utils.audit_engine import SEVERITIES
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit, _audit_html as audit_html
+from ansible_collections.dockerops.host.plugins.plugin_utils._audit_engine import SEVERITIES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("audit_fleet", os.path.join(os.path.dirname(HERE), "bench",

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import daemon_apply as da
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_apply as da
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 OWN = "docker_daemon_options (over the role's defaults)"

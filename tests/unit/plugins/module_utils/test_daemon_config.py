@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import daemon_config as dc
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_config as dc
 
 
 def test_merge_keeps_every_source_key_in_order():

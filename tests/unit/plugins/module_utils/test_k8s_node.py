@@ -218,7 +218,7 @@ def test_sysctl_missing_with_br_netfilter_in_sys_module(tree):
 
 
 def test_sysctl_error_makes_every_parameter_unknown(tree, monkeypatch):
-    # Synthetic: module_utils.sysctl is made to fail as on an unreadable sysctl.d file.
+    # Synthetic: module_utils._sysctl is made to fail as on an unreadable sysctl.d file.
     def boom(*a, **k):
         raise k8s.sysctl.SysctlError("cannot read /etc/sysctl.d/x.conf: Permission denied")
     monkeypatch.setattr(k8s.sysctl, "check", boom)

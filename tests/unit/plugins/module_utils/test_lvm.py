@@ -1,4 +1,4 @@
-"""module_utils.lvm.is_block_device on real files of this machine: only a block device is one, whatever else the
+"""module_utils._lvm.is_block_device on real files of this machine: only a block device is one, whatever else the
 path is (lvm_thinpool refuses every other device before anything is written)."""
 import os
 import socket
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import lvm
+from ansible_collections.dockerops.host.plugins.module_utils import _lvm as lvm
 
 
 def a_block_device():

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import _openpgp as openpgp
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import storage
+from ansible_collections.dockerops.host.plugins.module_utils import _storage as storage
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 

@@ -3,7 +3,7 @@ import json
 import os
 
 from ansible_collections.dockerops.host.plugins.module_utils import _storage_move as move
-from ansible_collections.dockerops.host.plugins.module_utils import storage
+from ansible_collections.dockerops.host.plugins.module_utils import _storage as storage
 
 CLI = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_cli")
 

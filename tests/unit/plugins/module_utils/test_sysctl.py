@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.module_utils import sysctl
+from ansible_collections.dockerops.host.plugins.module_utils import _sysctl as sysctl
 
 BRIDGE = "net.bridge.bridge-nf-call-iptables"
 FORWARD = "net.ipv4.ip_forward"

@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils import basic
 from harness import patch_exits, run_main
 
-from ansible_collections.dockerops.host.plugins.module_utils import storage
+from ansible_collections.dockerops.host.plugins.module_utils import _storage as storage
 from ansible_collections.dockerops.host.plugins.modules import docker_storage_migrate as mod
 
 CLI = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_cli")

@@ -5,7 +5,7 @@ import os
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.dockerops.host.plugins.module_utils import lvm as lvmlib
+from ansible_collections.dockerops.host.plugins.module_utils import _lvm as lvmlib
 from ansible_collections.dockerops.host.plugins.modules import lvm_thinpool
 
 from harness import (ENGINE_DOWN_20_10, ENGINE_DOWN_28 as ENGINE_DOWN, TIMEOUT_28, patch_exits, run_main,

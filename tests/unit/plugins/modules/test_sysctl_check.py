@@ -1,4 +1,4 @@
-"""The module around module_utils.sysctl: argument handling, docker warnings, fail_on_mismatch."""
+"""The module around module_utils._sysctl: argument handling, docker warnings, fail_on_mismatch."""
 import os
 
 import pytest

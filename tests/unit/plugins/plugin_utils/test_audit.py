@@ -9,8 +9,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dockerops.host.plugins.filter.audit import FilterModule
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_html
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_html as audit_html
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 
@@ -264,7 +264,7 @@ def recorded_host(**over):
 
 
 def test_findings_of_the_recorded_engine_in_the_row():
-    from ansible_collections.dockerops.host.plugins.plugin_utils import audit_engine
+    from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_engine as audit_engine
     from audit_recorded import module_result
     row = audit.build_row("lab", recorded_host())
     engine = audit_engine.findings(module_result())

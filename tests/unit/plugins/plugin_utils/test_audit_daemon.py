@@ -1,4 +1,4 @@
-"""plugin_utils.audit_daemon: the CIS 2 daemon checks on recorded `docker info` outputs (fixtures/docker_info/README.md)
+"""plugin_utils._audit_daemon: the CIS 2 daemon checks on recorded `docker info` outputs (fixtures/docker_info/README.md)
 and daemon.json, the CIS 3 file checks on ansible.builtin.stat results, and CIS 1.1.1 on Ansible's mounts facts.
 Where a recorded answer is changed (one field: a warning, a registry), the test says so."""
 import copy
@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon as ad
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_daemon as ad
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 GOOD_JSON = {"icc": False, "no-new-privileges": True, "userland-proxy": False, "live-restore": True}

@@ -1,11 +1,11 @@
-"""plugin_utils.audit_engine: the container and image checks on docker_audit_info's result for the objects recorded
+"""plugin_utils._audit_engine: the container and image checks on docker_audit_info's result for the objects recorded
 on the lab host (fixtures/audit_engine/README.md), then each check's positive and negative case and its thresholds at
 their boundary on copies of those recorded objects with one field changed."""
 import copy
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_engine as ae
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_engine as ae
 
 from audit_recorded import module_result
 

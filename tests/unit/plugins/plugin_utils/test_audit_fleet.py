@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_fleet
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_fleet as audit_fleet
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "audit_fleet")
 

@@ -1,6 +1,6 @@
-"""plugin_utils.audit: a host audited with the daemon checks alone, where docker_audit_info ran for the registry
+"""plugin_utils._audit: a host audited with the daemon checks alone, where docker_audit_info ran for the registry
 mirrors' probe only (on docker_audit_info's result recorded on the lab engine, audit_recorded.py)."""
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit
 
 from test_audit import codes, healthy
 

@@ -3,7 +3,7 @@
 The results are shaped as ansible-core 2.19 registers them (seen in a lab run of site.yml): a plain task gives
 {"changed": ...}, a loop gives {"changed": ..., "results": [...]}, a skipped task {"skipped": true, "changed": false}.
 """
-from ansible_collections.dockerops.host.plugins.plugin_utils import preflight as pf
+from ansible_collections.dockerops.host.plugins.plugin_utils import _preflight as pf
 
 SPECS = {
     "r": {"argument_specs": {"main": {"options": {

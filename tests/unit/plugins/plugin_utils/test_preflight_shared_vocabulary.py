@@ -4,7 +4,7 @@ import os
 
 import yaml
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import preflight as pf
+from ansible_collections.dockerops.host.plugins.plugin_utils import _preflight as pf
 
 ROLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles")
 

@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.dockerops.host.plugins.filter.prune import FilterModule
-from ansible_collections.dockerops.host.plugins.plugin_utils import prune
+from ansible_collections.dockerops.host.plugins.plugin_utils import _prune as prune
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_info")
 with open(os.path.join(FIXTURES, "system_df_20.10_dangling.json")) as f:

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""LVM and block-device inspection for the thin-pool module.
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+LVM and block-device inspection for the thin-pool module.
 
 Reads use LVM's JSON reports (lvm2 2.02.158 and later) and util-linux's
 parsable outputs; every command is an argv list run through run_command.

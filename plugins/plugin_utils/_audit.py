@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet audit: one row per host from what the audit play collected,
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+The fleet audit: one row per host from what the audit play collected,
 the actions a host needs, the fleet ordering, and the Markdown rendering
 of the report (the HTML page is audit_html.py's). Pure functions, so the
 report is unit-tested."""
@@ -14,7 +16,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.dockerops.host.plugins.module_utils._docker_engine import version_tuple
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit_daemon, audit_engine, audit_fleet
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_daemon as audit_daemon, _audit_engine as audit_engine, _audit_fleet as audit_fleet
 
 POOL_FULL_PERCENT = 80.0
 BRIDGE_NF = ("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables")

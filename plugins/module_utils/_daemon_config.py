@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Build and check /etc/docker/daemon.json from several sources.
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+Build and check /etc/docker/daemon.json from several sources.
 
 Sources are merged in order; a key two sources set to different values is a
 conflict and is refused, naming the key and both sources, so no source's

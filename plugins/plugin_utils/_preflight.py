@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The site playbook's preflight and end-of-run summary: the decisions, without Ansible objects.
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+The site playbook's preflight and end-of-run summary: the decisions, without Ansible objects.
 
 check_variables() takes a host's variables and the roles' argument specs and returns one short line per problem
 (the variable, the value, what is allowed) and one per unknown name that looks like the collection's, with the

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Decisions of the daemon.json transaction (docker_daemon_config), without side effects.
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+Decisions of the daemon.json transaction (docker_daemon_config), without side effects.
 
 What the new daemon.json is (sources merged, keys found on the host kept or
 dropped), what is refused before anything is written, and how the engine
@@ -18,7 +20,7 @@ import json
 import re
 import shlex
 
-from ansible_collections.dockerops.host.plugins.module_utils import daemon_config
+from ansible_collections.dockerops.host.plugins.module_utils import _daemon_config as daemon_config
 
 # Keys dockerd applies on SIGHUP, from moby's daemon/reload.go and reload_unix.go
 # (Reload: platform runtimes, debug, max-concurrent-*, max-download-attempts,

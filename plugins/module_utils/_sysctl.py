@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Live and boot-time kernel parameters, and kernel modules.
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+Live and boot-time kernel parameters, and kernel modules.
 
 Pure functions over a root of paths, so the unit tests run them against a
 fake /proc/sys and sysctl.d tree.

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What the prune playbook would remove, from the engine's /system/df answer,
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+What the prune playbook would remove, from the engine's /system/df answer,
 by the rules `docker image prune`, `docker container prune` and `docker
 builder prune` apply; and the reclaimed space of docker_prune's results."""
 

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The audit's container and image checks, on the result of the dockerops.host.docker_audit_info module.
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+The audit's container and image checks, on the result of the dockerops.host.docker_audit_info module.
 
 Each finding is a row dict(check, cis, severity, subject, detail, action). ``cis`` is the number of the CIS Docker
 Benchmark v1.6.0 recommendation as docker-bench-security numbers its check (tests/4_container_images.sh and

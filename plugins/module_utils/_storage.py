@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Reading a Docker host's storage: docker info's DriverStatus, loop files,
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+Reading a Docker host's storage: docker info's DriverStatus, loop files,
 and what overlay2 needs from the kernel and the file system."""
 
 from __future__ import absolute_import, division, print_function

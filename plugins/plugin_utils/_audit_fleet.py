@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What only a fleet tool can see: hosts whose machine identity repeats another's.
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+What only a fleet tool can see: hosts whose machine identity repeats another's.
 
 kubeadm's installation guide asks for a unique product_uuid and unique MAC addresses on every node; a VM cloned
 from a template keeps both, and the cluster then misbehaves in ways that are hard to trace (the kubelet's node

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""OpenPGP public keys read without gpg, to pin a repository key.
+"""PRIVATE: shared by this collection's modules; not a public API, may change without notice.
+
+OpenPGP public keys read without gpg, to pin a repository key.
 
 A pin means exactly one thing: the key material written to a host is one
 primary key whose fingerprint equals the pin, with its own user IDs, subkeys

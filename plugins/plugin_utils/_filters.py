@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Shared by the filter plugins: module_utils errors become filter errors."""
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+Shared by the filter plugins: module_utils errors become filter errors."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet audit's HTML page: one self-contained file (inline CSS and JS, no
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+The fleet audit's HTML page: one self-contained file (inline CSS and JS, no
 external resource, no link at all) with
 
 - the counts across the fleet per severity, whose checkboxes filter the page
@@ -35,8 +37,8 @@ __metaclass__ = type
 import html
 import json
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import audit
-from ansible_collections.dockerops.host.plugins.plugin_utils.audit_engine import SEVERITIES
+from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit
+from ansible_collections.dockerops.host.plugins.plugin_utils._audit_engine import SEVERITIES
 
 DEFAULT_SEVERITY = "medium"
 # The filter's value for hosts with no action and no finding.

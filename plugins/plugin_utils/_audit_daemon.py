@@ -2,7 +2,9 @@
 # Copyright (c) dockerops.host contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The audit's daemon, file and host checks (CIS Docker Benchmark sections 1, 2 and 3).
+"""PRIVATE: shared by this collection's filters and playbooks (controller side); not a public API, may change without notice.
+
+The audit's daemon, file and host checks (CIS Docker Benchmark sections 1, 2 and 3).
 
 Findings are audit_engine's rows, dict(check, cis, severity, subject, detail, action). ``cis`` is the number
 docker-bench-security v1.6.0 gives the check (tests/1_host_configuration.sh, tests/2_docker_daemon_configuration.sh,
