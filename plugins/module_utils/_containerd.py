@@ -74,10 +74,10 @@ def loads(text, what):
         raise ContainerdError("%s is not valid TOML (%s): fix it first. Nothing was changed." % (what, e))
 
 
+# containerd's own version, not the engine's: another program's line, read only to pick its config schema, so it
+# stays here rather than in _docker_engine.version_tuple.
 def parse_version(out):
-    """containerd's (major, minor) from `containerd --version` (its third field, with or without a leading v).
-    containerd's own version, not the engine's: another program's line, read only to pick its config schema, so it
-    stays here rather than in _docker_engine.version_tuple."""
+    """containerd's (major, minor) from `containerd --version` (its third field, with or without a leading v)."""
     fields = (out or "").split()
     m = re.match(r"^v?(\d+)\.(\d+)\.", fields[2]) if len(fields) >= 3 else None
     if not m:
