@@ -46,7 +46,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.dockerops.host.plugins.plugin_utils import _audit as audit, _audit_daemon as audit_daemon, _audit_engine as audit_engine, _audit_fleet as audit_fleet
+from ansible_collections.dockerops.host.plugins.plugin_utils import (
+    _audit as audit, _audit_daemon as audit_daemon, _audit_engine as audit_engine, _audit_fleet as audit_fleet)
 from ansible_collections.dockerops.host.plugins.plugin_utils import _audit_html as audit_html
 from ansible_collections.dockerops.host.plugins.plugin_utils._filters import raising_filter_errors
 
