@@ -77,23 +77,31 @@ def installed(path):
     return out
 
 
-def problems(requirements, path):
-    """Why path does not hold exactly the required collections (empty: it does)."""
-    have = installed(path)
-    out = []
-    wanted, todo = set(), list(requirements)
+def closure(requirements, dependencies):
+    """The required collections and, through dependencies(name) (their names, or None for one not found), what they
+    depend on: {name: found}."""
+    wanted, todo = {}, list(requirements)
     while todo:
         name = todo.pop()
         if name in wanted:
             continue
-        wanted.add(name)
-        if name not in have:
+        found = dependencies(name)
+        wanted[name] = found is not None
+        todo.extend(found or ())
+    return wanted
+
+
+def problems(requirements, path):
+    """Why path does not hold exactly the required collections (empty: it does)."""
+    have = installed(path)
+    wanted = closure(requirements, lambda name: have[name][1] if name in have else None)
+    out = []
+    for name, found in wanted.items():
+        if not found:
             out.append("%s is not installed" % name)
-            continue
-        todo.extend(have[name][1])
-        if name in requirements and not in_range(have[name][0], requirements[name]):
+        elif name in requirements and not in_range(have[name][0], requirements[name]):
             out.append("%s %s is outside %s" % (name, have[name][0], requirements[name]))
-    out.extend("%s is installed but not required" % name for name in sorted(set(have) - wanted))
+    out.extend("%s is installed but not required" % name for name in sorted(set(have) - set(wanted)))
     return out
 
 
@@ -117,16 +125,12 @@ def extract(requirements, archive, dest):
 
 
 def _extract(requirements, names, read, take):
-    wanted, todo = set(), list(requirements)
-    while todo:
-        name = todo.pop()
-        if name in wanted:
-            continue
-        wanted.add(name)
+    def dependencies(name):
         manifest = "ansible_collections/%s/MANIFEST.json" % name.replace(".", "/", 1)
         if manifest not in names:
             raise SystemExit("%s is not in the ansible package" % name)
-        todo.extend(json.loads(read(manifest))["collection_info"].get("dependencies") or {})
+        return list(json.loads(read(manifest))["collection_info"].get("dependencies") or {})
+    wanted = closure(requirements, dependencies)
     patterns = ["ansible_collections/%s/*" % name.replace(".", "/", 1) for name in sorted(wanted)]
     take([n for n in names if any(fnmatch.fnmatch(n, p) for p in patterns)])
 
