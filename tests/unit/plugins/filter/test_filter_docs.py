@@ -6,14 +6,13 @@ would be shown for every filter in the file and would make ansible-doc accept th
   - a filter whose name starts with _ is internal (called by the roles and playbooks only, undocumented);
   - every other filter is public and has plugins/filter/<name>.yml (DOCUMENTATION, EXAMPLES, RETURN) that
     ansible-doc renders, whose examples call it by its FQCN;
-  - meta/runtime.yml redirects no filter, and nothing calls an internal filter by its old name.
-ansible-doc itself renders them in tests/tools/test_filter_docs_render.py (a subprocess reading the whole
-collection, which the mutation gate's copy of it is not).
+ansible-doc itself renders them, meta/runtime.yml redirects none, and nothing calls an internal filter by its old
+name: tests/tools/test_filter_docs_render.py (they read the whole collection, which the mutation gate's copy of it
+is not).
 """
 import glob
 import importlib
 import os
-import re
 
 import pytest
 import yaml
@@ -38,11 +37,6 @@ def all_filters():
 
 def public_filters():
     return [f for f in all_filters() if not f.startswith("_")]
-
-
-def redirects():
-    runtime = yaml.safe_load(open(os.path.join(ROOT, "meta", "runtime.yml")))
-    return (runtime.get("plugin_routing") or {}).get("filter") or {}
 
 
 def test_the_public_filters_are_the_ones_users_call():
@@ -81,19 +75,3 @@ def test_public_filter_documentation(name):
     yaml.safe_load(doc["EXAMPLES"])  # the examples are YAML tasks
 
 
-def test_no_filter_is_redirected():
-    # Every caller uses the internal filters' underscored names: an old public name left as a redirect in
-    # meta/runtime.yml would keep it callable.
-    assert redirects() == {}
-
-
-def test_internal_filters_are_called_by_their_underscored_name_in_playbooks_and_tests():
-    paths = glob.glob(os.path.join(ROOT, "playbooks", "*.yml")) + \
-        glob.glob(os.path.join(ROOT, "extensions", "molecule", "**", "*.yml"), recursive=True) + \
-        glob.glob(os.path.join(ROOT, "roles", "**", "*.yml"), recursive=True)
-    assert len(paths) > 100
-    internal = [f[1:] for f in all_filters() if f.startswith("_")]
-    for path in paths:
-        text = open(path).read()
-        for old in internal:
-            assert not re.search(r"dockerops\.host\.%s\b" % old, text), "%s calls dockerops.host.%s" % (path, old)
