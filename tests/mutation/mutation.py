@@ -242,6 +242,11 @@ def recorded_commit(rec, path, root=ROOT, depth=300):
     return None
 
 
+def renamed(survivors, old_path, path):
+    """Survivors' names (module.x_function__mutmut_N) under a module's new name."""
+    return [module_name(path) + n[len(module_name(old_path)):] for n in survivors]
+
+
 def carry(baseline, moves, root=ROOT):
     """Carries records over where only names moved (see --carry). moves: {old path: new path} under plugins/.
     Returns {path: why} for each record looked at; changes baseline["files"] in place."""
@@ -259,15 +264,25 @@ def carry(baseline, moves, root=ROOT):
         commit = recorded_commit(rec, old_path, root)
         if commit is None:
             report[path] = "not carried: no commit holds the recorded file and tests"
+            if path != old_path:
+                del baseline["files"][old_path]
+                baseline["files"][path] = dict(rec, survivors=renamed(rec["survivors"], old_path, path))
+                report[path] += "; its record moved, to be re-mutated"
             continue
         differ = [name for name in [(old_path, path)] + [(t, t) for t in rec["tests"]]
                   if normalized(git_text(commit, name[0], root) or "", renames)
                   != normalized(read_text(os.path.join(root, name[1])), renames)]
         if differ:
             report[path] = "not carried: code changed since %s in %s" % (commit[:10], ", ".join(n[1] for n in differ))
+            if path != old_path:
+                # Still the same file: its record moves with it (hashes kept, so --changed re-mutates it), and it is
+                # held to its own last full run, not to the threshold as a new file would be.
+                del baseline["files"][old_path]
+                baseline["files"][path] = dict(rec, survivors=renamed(rec["survivors"], old_path, path))
+                report[path] += "; its record moved, to be re-mutated"
             continue
         moved = dict(rec, sha256=sha256(full), tests_sha256=tests_hash(rec["tests"], root),
-                     survivors=[module_name(path) + n[len(module_name(old_path)):] for n in rec["survivors"]])
+                     survivors=renamed(rec["survivors"], old_path, path))
         del baseline["files"][old_path]
         baseline["files"][path] = moved
         report[path] = "carried from %s (recorded at %s)" % (old_path, commit[:10]) if path != old_path \

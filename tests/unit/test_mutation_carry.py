@@ -155,3 +155,19 @@ def test_normalized_ignores_ansible_documentation_strings_only():
     # Another constant, or a documentation name bound to something else, is code.
     assert gate.normalized(code, {}) != gate.normalized(code.replace('RETURN = "x"', 'OTHER = "x"'), {})
     assert gate.normalized(code, {}) != gate.normalized(code.replace('RETURN = "x"', "RETURN = dict(a=1)"), {})
+
+
+def test_a_renamed_module_whose_code_changed_keeps_its_record_to_be_remutated(repo):
+    root, baseline = repo
+    rename_helper(root)
+    full = root / "plugins/module_utils/_helper.py"
+    full.write_text(full.read_text().replace("2 * x", "x + x"))
+    old = dict(baseline["files"]["plugins/module_utils/helper.py"])
+    report = gate.carry(baseline, {"plugins/module_utils/helper.py": "plugins/module_utils/_helper.py"}, str(root))
+    assert report["plugins/module_utils/_helper.py"].endswith("its record moved, to be re-mutated")
+    moved = baseline["files"]["plugins/module_utils/_helper.py"]
+    assert "plugins/module_utils/helper.py" not in baseline["files"]
+    assert moved["sha256"] == old["sha256"] and moved["survivors"] == [MU + "._helper.x_twice__mutmut_3"]
+    # --changed re-mutates it as a changed file (held to its own last run), not as a new one.
+    assert gate.changed_files(dict(baseline, support={}), ["plugins/module_utils/_helper.py"], str(root)) == {
+        "plugins/module_utils/_helper.py": "changed since the last full run"}
