@@ -115,13 +115,24 @@ def canonical_channel(channel, varname="channel"):
         varname, channel, ", ".join(CHANNELS + tuple(DEPRECATED_CHANNELS))))
 
 
+def _version_text(version, varname):
+    """A version as the user wrote it. YAML reads an unquoted 27.3 as a number, and 27.10 as 27.1: a number with a
+    fraction is refused, naming the variable; a whole number is its digits."""
+    if isinstance(version, bool) or isinstance(version, float):
+        raise DockerRepoError("%s %r is a number, not a version: quote it (%s: \"%s\"); YAML reads an unquoted "
+                              "27.10 as 27.1" % (varname, version, varname, version))
+    if isinstance(version, int):
+        return str(version)
+    return (version or "").strip()
+
+
 def apt_version_spec(version, varname="version"):
     """An apt version pattern for a docker-ce version or prefix.
 
     '' -> '' (no pin); '5:27.3.1-1~debian.12~bookworm' -> itself (exact);
     '27.3.1' or '27.3' -> '5:27.3.1*' / '5:27.3.*' (Docker's epoch is 5).
     """
-    version = (version or "").strip()
+    version = _version_text(version, varname)
     if not version:
         return ""
     if not re.match(r"^[0-9][0-9A-Za-z.+:~-]*$", version):
@@ -138,7 +149,7 @@ def rpm_version_spec(version, varname="version"):
 
     '' -> ''; '27.3.1' -> '27.3.1*'; '27.3' -> '27.3.*'; '3:27.3.1-1.el9' -> itself (exact).
     """
-    version = (version or "").strip()
+    version = _version_text(version, varname)
     if not version:
         return ""
     if not re.match(r"^[0-9][0-9A-Za-z.+:~_-]*$", version):

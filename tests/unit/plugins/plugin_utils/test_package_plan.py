@@ -233,3 +233,26 @@ def test_apt_read_failure_words():
         "E: Could not get lock /var/lib/apt/lists/lock.")
     assert dr.apt_read_failure(100, "Reading package lists...\n", "") == "rc 100 and no words"
     assert dr.apt_read_failure(None, "", "") == ""
+
+
+@pytest.mark.parametrize("value", [27.3, 27.1, True])
+def test_an_unquoted_version_is_refused_naming_the_variable(value):
+    # YAML reads `docker_install_version: 27.10` as the number 27.1: only the user's quotes keep the zero.
+    with pytest.raises(dr.DockerRepoError, match="^docker_install_version %r is a number, not a version: quote it"
+                       % (value,)):
+        plan("", version=value, varname="docker_install_version")
+    with pytest.raises(dr.DockerRepoError, match="is a number, not a version"):
+        rpm(version=value, varname="docker_install_version")
+
+
+def test_a_whole_number_version_is_its_digits():
+    assert plan("", version=27)["version_spec"] == "5:27.*"
+    assert rpm(version=27)["version_spec"] == "27.*"
+    assert plan("", version=None)["version_spec"] == ""
+
+
+def test_the_read_failure_filter_is_apt_read_failure():
+    from ansible_collections.dockerops.host.plugins.filter.docker_repo import FilterModule
+    rc, out, err = apt_update("missing")
+    assert FilterModule().filters()["_docker_apt_read_failure"](rc, out, err) == dr.apt_read_failure(rc, out, err)
+    assert FilterModule().filters()["_docker_apt_read_failure"](rc, out, err).startswith("Err:4 file:/srv/nowhere")
