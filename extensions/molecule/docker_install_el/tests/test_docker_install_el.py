@@ -7,6 +7,10 @@ import subprocess
 
 import testinfra.utils.ansible_runner
 
+# The shared check that the host's engine runs a container (extensions/molecule/shared/tests).
+INNER_ENGINE_ECHO = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tests",
+                                      "inner-engine-echo.sh")).read()
+
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
 
@@ -81,15 +85,7 @@ def test_docker_info_answers(host):
 def test_inner_engine_runs_a_container(host):
     if name(host) == "el-refusal":
         return
-    # No registry here: make a one-binary image inside the host and run it.
-    script = r"""
-set -e
-d=$(mktemp -d)
-for f in /usr/bin/echo $(ldd /usr/bin/echo | grep -o '/[^ ]*'); do cp --parents "$f" "$d"; done
-tar -C "$d" -c . | docker import - lab/echo:1 >/dev/null
-docker run --rm --network none lab/echo:1 /usr/bin/echo hello-from-the-inner-engine
-"""
-    assert host.check_output(script).strip() == "hello-from-the-inner-engine"
+    assert host.check_output(INNER_ENGINE_ECHO).strip() == "hello-from-the-inner-engine"
 
 
 def test_packages_exact_versions(host):
