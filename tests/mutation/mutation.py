@@ -252,6 +252,15 @@ def carry(baseline, moves, root=ROOT):
     Returns {path: why} for each record looked at; changes baseline["files"] in place."""
     renames = {module_name(new): module_name(old) for old, new in moves.items()}
     report = {}
+
+    def keep_name(old_path, path, rec):
+        """A renamed file not carried is still the same file: its record moves with it (hashes kept, so --changed
+        re-mutates it), and it is held to its own last full run, not to the threshold as a new file would be."""
+        if path == old_path:
+            return ""
+        del baseline["files"][old_path]
+        baseline["files"][path] = dict(rec, survivors=renamed(rec["survivors"], old_path, path))
+        return "; its record moved, to be re-mutated"
     for old_path, rec in sorted(baseline["files"].items()):
         path = moves.get(old_path, old_path)
         full = os.path.join(root, path)
@@ -263,23 +272,14 @@ def carry(baseline, moves, root=ROOT):
             continue
         commit = recorded_commit(rec, old_path, root)
         if commit is None:
-            report[path] = "not carried: no commit holds the recorded file and tests"
-            if path != old_path:
-                del baseline["files"][old_path]
-                baseline["files"][path] = dict(rec, survivors=renamed(rec["survivors"], old_path, path))
-                report[path] += "; its record moved, to be re-mutated"
+            report[path] = "not carried: no commit holds the recorded file and tests" + keep_name(old_path, path, rec)
             continue
         differ = [name for name in [(old_path, path)] + [(t, t) for t in rec["tests"]]
                   if normalized(git_text(commit, name[0], root) or "", renames)
                   != normalized(read_text(os.path.join(root, name[1])), renames)]
         if differ:
-            report[path] = "not carried: code changed since %s in %s" % (commit[:10], ", ".join(n[1] for n in differ))
-            if path != old_path:
-                # Still the same file: its record moves with it (hashes kept, so --changed re-mutates it), and it is
-                # held to its own last full run, not to the threshold as a new file would be.
-                del baseline["files"][old_path]
-                baseline["files"][path] = dict(rec, survivors=renamed(rec["survivors"], old_path, path))
-                report[path] += "; its record moved, to be re-mutated"
+            report[path] = "not carried: code changed since %s in %s" % (
+                commit[:10], ", ".join(n[1] for n in differ)) + keep_name(old_path, path, rec)
             continue
         moved = dict(rec, sha256=sha256(full), tests_sha256=tests_hash(rec["tests"], root),
                      survivors=renamed(rec["survivors"], old_path, path))

@@ -171,3 +171,13 @@ def test_a_renamed_module_whose_code_changed_keeps_its_record_to_be_remutated(re
     # --changed re-mutates it as a changed file (held to its own last run), not as a new one.
     assert gate.changed_files(dict(baseline, support={}), ["plugins/module_utils/_helper.py"], str(root)) == {
         "plugins/module_utils/_helper.py": "changed since the last full run"}
+
+
+def test_a_renamed_module_whose_record_no_commit_holds_keeps_its_record_to_be_remutated(repo):
+    root, baseline = repo
+    baseline["files"]["plugins/module_utils/helper.py"]["sha256"] = "0" * 64
+    rename_helper(root)
+    report = gate.carry(baseline, {"plugins/module_utils/helper.py": "plugins/module_utils/_helper.py"}, str(root))
+    assert report["plugins/module_utils/_helper.py"] == (
+        "not carried: no commit holds the recorded file and tests; its record moved, to be re-mutated")
+    assert baseline["files"]["plugins/module_utils/_helper.py"]["sha256"] == "0" * 64
