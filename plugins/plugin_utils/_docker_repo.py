@@ -295,7 +295,9 @@ def apt_plan(dpkg_output, packages, distro_packages=(), python_packages=(), lega
     with an engine (the devicemapper check); kubelet: a kubelet is installed; held: the packages a pin holds
     (containerd.io with them: an upgrade must not move the runtime under a pinned engine); selection: their dpkg
     selection (hold or install); apt_usable: Ansible's apt module can run (python3-apt installed, or a real run,
-    which installs it).
+    which installs it); apt_work: apt has something to do (a conflicting package to remove, a package to install,
+    or, from the distribution, the index to read for a docker-cli package not installed): on a host in shape,
+    False, and the role's apt steps are skipped as one.
     """
     if source not in ("upstream", "distro"):
         raise DockerRepoError("source %r is not one of upstream, distro" % (source,))
@@ -313,6 +315,7 @@ def apt_plan(dpkg_output, packages, distro_packages=(), python_packages=(), lega
     names = _unique(base + cli)
     missing_base = apt_packages_to_install(installed, base)
     missing = apt_packages_to_install(installed, names)
+    conflicting = [name for name in legacy_packages if there(name)] if upstream else []
     return {
         "installed": installed,
         "version_spec": spec,
@@ -322,7 +325,7 @@ def apt_plan(dpkg_output, packages, distro_packages=(), python_packages=(), lega
         "missing_base": missing_base,
         "missing": missing,
         "missing_names": [entry.split("=", 1)[0] for entry in missing],
-        "conflicting": [name for name in legacy_packages if there(name)] if upstream else [],
+        "conflicting": conflicting,
         "engine_version": installed["docker-ce"]["version"] if there("docker-ce") else None,
         "engine_changes": (upstream and any(entry.split("=", 1)[0] == "docker-ce" for entry in missing_base)
                            and (there("docker-ce") or there("docker.io"))),
@@ -330,6 +333,7 @@ def apt_plan(dpkg_output, packages, distro_packages=(), python_packages=(), lega
         "held": [name for name in VERSIONED + ("containerd.io",) if name in packages],
         "selection": "hold" if hold and pinned else "install",
         "apt_usable": there("python3-apt") or not check_mode,
+        "apt_work": bool(conflicting or missing) or not (upstream or there("docker-cli")),
     }
 
 

@@ -119,6 +119,26 @@ def test_a_converged_host_needs_nothing_and_a_new_pin_changes_the_engine():
     assert r["missing"] == ["docker-ce-cli=5:26.1.*"] and r["engine_changes"] is False
 
 
+def test_apt_has_work_only_where_something_is_to_install_remove_or_read():
+    # A converged host: nothing for apt, so the role skips its apt steps as one.
+    assert plan(CONVERGED, version="20.10", hold=True)["apt_work"] is False
+    # Something to install: a fresh host, or a new pin on a converged one.
+    assert plan(dpkg("bookworm-fresh"))["apt_work"] is True
+    assert plan(CONVERGED, version="26.1")["apt_work"] is True
+    # Only something to remove: the distribution's runtime beside a converged Docker CE.
+    conflicting = CONVERGED.replace("containerd\tun \t\tunknown", "containerd\tii \t1.6.20~ds1-1\tinstall")
+    p = plan(conflicting, version="20.10")
+    assert p["missing"] == [] and p["conflicting"] == ["containerd"] and p["apt_work"] is True
+    # From the distribution: apt is asked whether it ships docker-cli while that is not installed...
+    # (the recorded host has docker.io and python3-requests: a role asked for only those)
+    distro = dpkg("trixie-docker-io")
+    q = plan(distro, source="distro", python_packages=["python3-requests"])
+    assert q["missing"] == [] and q["apt_work"] is True
+    # ...and not once it is.
+    with_cli = distro.replace("docker-cli\tun \t\tunknown", "docker-cli\tii \t26.1.5+dfsg1-9\tinstall")
+    assert plan(with_cli, source="distro", python_packages=["python3-requests"])["apt_work"] is False
+
+
 @pytest.mark.parametrize("content, parser, wanted", [
     (ENFORCED, True, True),
     (NOT_ENFORCED, True, False),
