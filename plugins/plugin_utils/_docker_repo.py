@@ -351,7 +351,8 @@ def rpm_plan(packages, python_packages=(), version="", hold=True, installed=None
     engine_changes (an engine is installed and its package may change: a pin, or Docker CE replacing another
     engine; the devicemapper check), kubelet (a kubelet is installed), runtimes (the installed container CLIs whose
     containers would be lost: podman, docker), prerequisites (the package tools' versionlock plugin, the storage
-    tools, and container-selinux where SELinux is on).
+    tools, and container-selinux where SELinux is on), prerequisites_missing (those not installed), missing (the
+    entries of names not installed as they ask, see _rpm_has: dnf is not called when it is empty).
     """
     installed = installed or {}
     spec = rpm_version_spec(version, varname)
@@ -362,9 +363,13 @@ def rpm_plan(packages, python_packages=(), version="", hold=True, installed=None
     legacy = list(legacy_packages) + (list(legacy_packages_el8) if major >= 8 else [])
     tools = ["yum-utils", "yum-plugin-versionlock"] if major < 8 else ["dnf-plugins-core", "python3-dnf-plugin-versionlock"]
     engine = installed.get("docker-ce") or []
+    names = _pinned_names(packages, spec, "-") + list(python_packages)
+    prerequisites = tools + ["device-mapper-persistent-data", "lvm2"] + (["container-selinux"] if selinux == "enabled" else [])
     return {
         "version_spec": spec,
-        "names": _pinned_names(packages, spec, "-") + list(python_packages),
+        "names": names,
+        "missing": [entry for entry, name in zip(names, list(packages) + list(python_packages))
+                    if not _rpm_has(installed.get(name), entry[len(name) + 1:] if entry != name else "")],
         "locked": [name for name in VERSIONED if name in packages] if spec else [],
         "lock": bool(hold),
         "lock_tool": "yum" if major < 8 else "dnf",
@@ -373,9 +378,27 @@ def rpm_plan(packages, python_packages=(), version="", hold=True, installed=None
         "engine_changes": bool(engine or "docker" in installed) and (bool(spec) or not engine),
         "kubelet": "kubelet" in installed,
         "runtimes": [name for name in ("podman", "docker") if name in installed],
-        "prerequisites": tools + ["device-mapper-persistent-data", "lvm2"]
-        + (["container-selinux"] if selinux == "enabled" else []),
+        "prerequisites": prerequisites,
+        "prerequisites_missing": [name for name in prerequisites if not installed.get(name)],
     }
+
+
+def _rpm_has(entries, spec):
+    """Whether an installed package (its package_facts entries) already is what `dnf install NAME-SPEC` asks for, so
+    that dnf would do nothing: any version without a spec; else the spec, a glob like dnf's, over version-release
+    (epoch:version-release when the spec names an epoch). In doubt (no entries, an epoch package_facts did not
+    give), False: dnf is asked, as it always was."""
+    if not entries:
+        return False
+    if not spec:
+        return True
+    for entry in entries:
+        text = "%s-%s" % (entry.get("version"), entry.get("release"))
+        if ":" in spec:
+            text = "%s:%s" % (entry.get("epoch"), text)
+        if fnmatch.fnmatchcase(text, spec):
+            return True
+    return False
 
 
 def apt_read_failure(rc, stdout="", stderr=""):

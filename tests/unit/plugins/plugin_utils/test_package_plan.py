@@ -224,6 +224,34 @@ def test_rpm_plan_conflicts_by_release():
     assert el9["engine_changes"] is True and el9["engine_version"] is None
 
 
+def test_rpm_plan_asks_dnf_only_for_what_is_not_installed_as_asked():
+    fresh = rpm(installed={}, major="9")
+    assert fresh["missing"] == fresh["names"] and fresh["prerequisites_missing"] == fresh["prerequisites"]
+    # The recorded host: docker-ce 3:20.10.23-1.el9 and containerd.io installed, nothing else of the role's.
+    unpinned = rpm(installed=package_facts())
+    assert "docker-ce" not in unpinned["missing"] and "containerd.io" not in unpinned["missing"]
+    assert unpinned["missing"][0] == "docker-ce-cli"
+    for version in ("20.10.23", "20.10", "20.10.23-1.el9", "3:20.10.23-1.el9"):
+        p = rpm(installed=package_facts(), version=version)
+        assert "docker-ce-" + p["version_spec"] not in p["missing"], version
+        assert p["missing"][0] == "docker-ce-cli-" + p["version_spec"], version
+    # dnf's glob: 20.10.2* takes 20.10.23 too, as dnf would.
+    assert "docker-ce-20.10.2*" not in rpm(installed=package_facts(), version="20.10.2")["missing"]
+    # An exact version-release is matched whole, not as a prefix.
+    for version in ("24.0", "20.10.24", "20.10.23-2.el9", "20.10.23-1.el", "2:20.10.23-1.el9"):
+        p = rpm(installed=package_facts(), version=version)
+        assert p["missing"][0] == "docker-ce-" + p["version_spec"], version
+    # An epoch package_facts did not give is a doubt: dnf is asked.
+    facts = package_facts()
+    facts["docker-ce"] = [dict(facts["docker-ce"][0], epoch=None)]
+    assert rpm(installed=facts, version="3:20.10.23-1.el9")["missing"][0] == "docker-ce-3:20.10.23-1.el9"
+    assert rpm(installed=facts, version="20.10")["missing"][0] == "docker-ce-cli-20.10.*"
+    # Prerequisites by name.
+    some = dict(package_facts(), lvm2=[{"version": "2.03.23"}], **{"dnf-plugins-core": [{"version": "4.3.0"}]})
+    assert rpm(installed=some)["prerequisites_missing"] == ["python3-dnf-plugin-versionlock", "device-mapper-persistent-data"]
+    assert rpm(installed=dict(package_facts(), **{name: [{}] for name in fresh["names"]}))["missing"] == []
+
+
 def test_rpm_plan_refuses_bad_inputs_naming_the_variable():
     with pytest.raises(dr.DockerRepoError, match="^docker_install_centos_version 'latest' is not an RPM version"):
         rpm(version="latest", varname="docker_install_centos_version")
