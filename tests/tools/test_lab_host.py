@@ -4,8 +4,11 @@ scenario on the docker driver, and those put the lab host's flags under each pla
 scenario's platform names only what differs (lab_host_platform_keys): a lab flag written
 into a platform again (capabilities, cgroupns_mode, tmpfs, a default volume...) is found
 here, without a molecule run. Molecule falls back to the driver's own create.yml, without a
-word, when the path config.yml names does not exist; that is checked too."""
+word, when the path config.yml names does not exist; that is checked too. The lab hosts
+that demo, quickstart and bench start with docker run write the flags out: checked against
+lab-host.yml."""
 import os
+import re
 import shutil
 
 import pytest
@@ -114,3 +117,43 @@ def test_a_create_path_that_does_not_resolve_is_found(tmp_path):
     problems = lab_host_problems(str(scenarios))
     assert "config.yml: provisioner.playbooks.create is 'shared/lab-create.yml', not ../shared/lab-create.yml" in problems
     assert "storage_move: config.yml's create playbook shared/lab-create.yml does not exist from here" in problems
+
+
+def docker_run_flags(text):
+    """The lab flags a script passes to docker run, in the shell's or a Python list's spelling."""
+    def values(flag):
+        return {m.group(1) for m in re.finditer(flag + r'(?:=|"?,?\s+"?)([^\s",\\]+)', text)}
+    volumes = values("-v")
+    return {
+        "capabilities": values("--cap-add"),
+        "security_opts": values("--security-opt"),
+        "cgroupns_mode": values("--cgroupns"),
+        "tmpfs": values("--tmpfs"),
+        "volumes": {v for v in volumes if v == "/sys/fs/cgroup:/sys/fs/cgroup:rw" or v.endswith("/var/lib/docker")},
+    }
+
+
+# Lab hosts started without molecule (docker run): the same flags as lab-host.yml's.
+DOCKER_RUN_SCRIPTS = ["tests/demo.sh", "tests/quickstart.sh", "tests/bench/bench.py"]
+
+
+@pytest.mark.parametrize("script", DOCKER_RUN_SCRIPTS)
+def test_the_lab_hosts_started_by_docker_run_have_the_lab_hosts_flags(script):
+    with open(os.path.join(ROOT, script)) as f:
+        flags = docker_run_flags(f.read())
+    lab = load(os.path.join(SCENARIOS, "shared", "lab-host.yml"))["lab_host"]
+    assert flags["capabilities"] == set(lab["capabilities"])
+    assert flags["security_opts"] == set(lab["security_opts"])
+    assert flags["cgroupns_mode"] == {lab["cgroupns_mode"]}
+    assert flags["tmpfs"] == set(lab["tmpfs"])
+    # lab-host.yml's two volumes; /var/lib/docker may be a named volume (quickstart's).
+    assert lab["volumes"] == ["/sys/fs/cgroup:/sys/fs/cgroup:rw", "/var/lib/docker"]
+    assert "/sys/fs/cgroup:/sys/fs/cgroup:rw" in flags["volumes"]
+    assert [v for v in flags["volumes"] if v.endswith("/var/lib/docker")]
+
+
+def test_a_docker_run_lab_host_without_a_flag_is_found():
+    with open(os.path.join(ROOT, "tests", "demo.sh")) as f:
+        text = f.read()
+    assert "--cap-add SYS_MODULE" in text
+    assert "SYS_MODULE" not in docker_run_flags(text.replace("--cap-add SYS_MODULE", ""))["capabilities"]
