@@ -40,7 +40,7 @@ ln -s "${deps}" "${tmp}/home/.ansible/collections"
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_COLLECTIONS_PATHS PYTHONPATH ANSIBLE_CONFIG
 export HOME="${tmp}/home" ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
 
-# The lab host: a fresh Debian 12 container with the fixture mirror (flags from LAB.md).
+# The lab host: a fresh Debian 12 container with the fixture mirror (the flags of extensions/molecule/shared/lab-host.yml).
 "${DOCKER:-docker}" rm -f "${host}" >/dev/null 2>&1 || true
 "${DOCKER:-docker}" run -d --name "${host}" --hostname "${host}" \
   --cap-add SYS_ADMIN --cap-add NET_ADMIN --cap-add NET_RAW --cap-add SYS_PTRACE --cap-add MKNOD --cap-add SYS_MODULE \

@@ -51,7 +51,7 @@ describe() {
     lint) echo "lint (yamllint, ansible-lint production, changelog fragments)" ;;
     unit) echo "unit tests (pytest)" ;;
     mutation) echo "mutation gate: mutmut on what changed since tests/mutation/baseline.json" ;;
-    tools) echo "real-tool tests: the key pin against apt and rpm; the dependency lists (pytest)" ;;
+    tools) echo "real-tool tests: the key pin against apt and rpm; the dependency lists; the lab host (pytest)" ;;
     build) echo "collection build, install and FQCN resolution; examples, changelog, EE" ;;
     quickstart) echo "README quick start from the tarball, in a fresh directory, against a lab host" ;;
     sanity) echo "ansible-test sanity (plugins/, offline tests)" ;;
