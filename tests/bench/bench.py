@@ -10,8 +10,10 @@
   (f) the audit report's HTML for 500 generated hosts (tests/bench/audit_fleet.py, seeded): render
       time, page size and the DOM a browser builds from it (no lab needed: --only html)
 
-The fleet rows (d)/(g) can run under another strategy (--strategy free, or mitogen_linear with
---mitogen PATH: a directory holding the mitogen package, see docs/performance.md), with other forks
+The fleet rows (d)/(g) can run under another strategy (mitogen_linear with --mitogen PATH, a directory
+holding the mitogen package, see docs/performance.md; --strategy free stops in site.yml's first play,
+whose add_host the free strategy refuses: measure free with --tree on a copy that sets it on the
+"Docker hosts" play, and its own --out), with other forks
 (--forks) or batches (--serial, site.yml's dockerops_serial); such runs are recorded under their own
 keys (d_hosts_5_free, g_rerun_hosts_10_mitogen_linear_f5, ...). --prefix names the containers, so two
 benchmarks on one machine do not remove each other's hosts.
@@ -248,7 +250,7 @@ def fleet_benchmarks(runs, results, sizes, prefix="bench-", keep=False):
     for n in sizes:
         for r in range(runs):
             names = ["%sfleet-%02d" % (prefix, i) for i in range(n)]
-            log("run %d/%d: %d hosts at once%s" % (r + 1, runs, n, suffix.replace("_", " ")))
+            log("run %d/%d: %d host(s) at once%s" % (r + 1, runs, n, suffix.replace("_", " ")))
             start_hosts(names)
             measure(results, "d_hosts_%d%s" % (n, suffix), playbook(names, env=env, extra=extra,
                                                                     forks=FLEET["forks"]))
@@ -367,7 +369,8 @@ def rows(summary):
     known = {k for k, *_ in ROWS}
     more = sorted((k for k in summary if fleet_key(k) and k not in known),
                   key=lambda k: (k[0], fleet_key(k)[1], fleet_key(k)[0]))
-    return ROWS + [(k, "(%s) %d hosts, %s" % (k[0], fleet_key(k)[0], fleet_key(k)[1] or "linear"), None,
+    return ROWS + [(k, "(%s) %d host%s, %s" % (k[0], fleet_key(k)[0], "s" * (fleet_key(k)[0] != 1),
+                                             fleet_key(k)[1] or "linear"), None,
                     "<= 1 CPU s/host" if k.startswith("g_") else "") for k in more]
 
 
@@ -398,8 +401,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--doc", action="store_true", help="write the table into docs/performance.md")
     parser.add_argument("--prefix", default="bench-", help="container names: PREFIXhost, PREFIXfleet-NN")
-    parser.add_argument("--strategy", default="linear", help="fleet rows: linear, free, or mitogen_linear / "
-                                                             "mitogen_free with --mitogen")
+    parser.add_argument("--strategy", default="linear", help="fleet rows: linear, mitogen_linear with --mitogen, "
+                                                             "free (site.yml refuses it: see the docstring)")
     parser.add_argument("--mitogen", help="a directory holding the mitogen package (pip install --target DIR mitogen)")
     parser.add_argument("--forks", type=int, help="fleet rows: ansible-playbook -f (default: max(hosts, 5))")
     parser.add_argument("--serial", help="fleet rows: site.yml's dockerops_serial, e.g. 100%% (default: the "

@@ -41,11 +41,12 @@ def test_hosts_of_a_key(key, hosts):
 
 def test_rows_of_other_settings_follow_the_known_rows():
     summary = {"g_rerun_hosts_5_free": {}, "g_rerun_hosts_10_free": {}, "d_hosts_5_mitogen_linear": {},
-               "g_rerun_hosts_5": {}}
+               "g_rerun_hosts_5": {}, "g_rerun_hosts_1_mitogen_linear": {}}
     added = bench.rows(summary)[len(bench.ROWS):]
     assert [(k, label) for k, label, *_ in added] == [
         ("d_hosts_5_mitogen_linear", "(d) 5 hosts, mitogen_linear"),
-        ("g_rerun_hosts_5_free", "(g) 5 hosts, free"), ("g_rerun_hosts_10_free", "(g) 10 hosts, free")]
+        ("g_rerun_hosts_5_free", "(g) 5 hosts, free"), ("g_rerun_hosts_10_free", "(g) 10 hosts, free"),
+        ("g_rerun_hosts_1_mitogen_linear", "(g) 1 host, mitogen_linear")]
 
 
 def test_free_is_only_the_strategy():
