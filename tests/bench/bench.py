@@ -10,6 +10,14 @@
   (f) the audit report's HTML for 500 generated hosts (tests/bench/audit_fleet.py, seeded): render
       time, page size and the DOM a browser builds from it (no lab needed: --only html)
 
+The fleet rows (d)/(g) can run under another strategy (mitogen_linear with --mitogen PATH, a directory
+holding the mitogen package, see docs/performance.md; --strategy free stops in site.yml's first play,
+whose add_host the free strategy refuses: measure free with --tree on a copy that sets it on the
+"Docker hosts" play, and its own --out), with other forks
+(--forks) or batches (--serial, site.yml's dockerops_serial); such runs are recorded under their own
+keys (d_hosts_5_free, g_rerun_hosts_10_mitogen_linear_f5, ...). --prefix names the containers, so two
+benchmarks on one machine do not remove each other's hosts.
+
 Hosts are reached the way a fleet is: over ssh, with pipelining and a known
 interpreter (the containers get sshd in a bench image built from the lab's).
 The no-change rerun is also measured through the lab's docker connection.
@@ -156,12 +164,43 @@ def inventory(names, connection="ssh"):
     return path
 
 
-def playbook(names, playbook_name="dockerops.host.site", env=None, extra=(), connection="ssh", rerun=False):
+# How the fleet rows run: set from the command line (--strategy, --mitogen, --forks, --serial).
+FLEET = {"strategy": "linear", "mitogen": None, "forks": None, "serial": None}
+
+
+def fleet_suffix():
+    """The result-key suffix of the fleet settings: "" for the defaults, else e.g. "_mitogen_linear_f5"."""
+    parts = [] if FLEET["strategy"] == "linear" else [FLEET["strategy"]]
+    if FLEET["forks"]:
+        parts.append("f%d" % FLEET["forks"])
+    if FLEET["serial"] is not None:
+        parts.append("s" + "".join(c for c in FLEET["serial"].replace("%", "pct") if c.isalnum()))
+    return "".join("_" + p for p in parts)
+
+
+def strategy_env():
+    """ansible-playbook's environment for --strategy (and --mitogen: the package on PYTHONPATH, its strategy
+    plugins found; its ssh enforces host keys unless told not to, ignoring the inventory's ssh options)."""
+    env = {"ANSIBLE_STRATEGY": FLEET["strategy"]}
+    if FLEET["strategy"].startswith("mitogen_"):
+        path = os.path.abspath(FLEET["mitogen"] or "")
+        if not os.path.isdir(os.path.join(path, "ansible_mitogen", "plugins", "strategy")):
+            raise SystemExit("--strategy %s needs --mitogen DIR holding ansible_mitogen/ (pip install --target DIR "
+                             "mitogen)" % FLEET["strategy"])
+        env.update(PYTHONPATH=":".join(p for p in [path, os.environ.get("PYTHONPATH", "")] if p),
+                   ANSIBLE_STRATEGY_PLUGINS=os.path.join(path, "ansible_mitogen", "plugins", "strategy"),
+                   ANSIBLE_HOST_KEY_CHECKING="False")
+    return env
+
+
+def playbook(names, playbook_name="dockerops.host.site", env=None, extra=(), connection="ssh", rerun=False,
+             forks=None):
     """Time one ansible-playbook run: (wall seconds, controller CPU seconds of ansible-playbook and its forks). A
     rerun must change nothing on any host, or the benchmark stops."""
     cpu_before = children_cpu()
     start = time.monotonic()
-    result = run(["ansible-playbook", playbook_name, "-i", inventory(names, connection), "-f", str(max(len(names), 5))]
+    result = run(["ansible-playbook", playbook_name, "-i", inventory(names, connection),
+                  "-f", str(forks or max(len(names), 5))]
                  + list(extra), env=dict(os.environ, ANSIBLE_PIPELINING="True", ANSIBLE_STDOUT_CALLBACK="default",
                                          **(env or {})))
     elapsed = time.monotonic() - start
@@ -186,9 +225,9 @@ docker info >/dev/null
 
 
 
-def container_benchmarks(runs, results):
+def container_benchmarks(runs, results, prefix="bench-"):
     for r in range(runs):
-        name = "bench-host"
+        name = prefix + "host"
         log("run %d/%d: first converge, floor, reruns" % (r + 1, runs))
         start_hosts([name])
         measure(results, "a_first_converge", playbook([name]))
@@ -204,16 +243,22 @@ def container_benchmarks(runs, results):
         remove_hosts([name])
 
 
-def fleet_benchmarks(runs, results, sizes):
+def fleet_benchmarks(runs, results, sizes, prefix="bench-", keep=False):
+    suffix = fleet_suffix()
+    env = strategy_env()
+    extra = ["-e", json.dumps({"dockerops_serial": FLEET["serial"]})] if FLEET["serial"] is not None else []
     for n in sizes:
         for r in range(runs):
-            names = ["bench-fleet-%02d" % i for i in range(n)]
-            log("run %d/%d: %d hosts at once" % (r + 1, runs, n))
+            names = ["%sfleet-%02d" % (prefix, i) for i in range(n)]
+            log("run %d/%d: %d host(s) at once%s" % (r + 1, runs, n, suffix.replace("_", " ")))
             start_hosts(names)
-            measure(results, "d_hosts_%d" % n, playbook(names))
+            measure(results, "d_hosts_%d%s" % (n, suffix), playbook(names, env=env, extra=extra,
+                                                                    forks=FLEET["forks"]))
             # The no-change rerun of the same hosts: what a fleet pays on every scheduled run.
-            measure(results, "g_rerun_hosts_%d" % n, playbook(names, rerun=True))
-            remove_hosts(names)
+            measure(results, "g_rerun_hosts_%d%s" % (n, suffix), playbook(names, env=env, extra=extra, rerun=True,
+                                                                        forks=FLEET["forks"]))
+            if not (keep and n == sizes[-1] and r == runs - 1):
+                remove_hosts(names)
 
 
 MANUAL = """set -e
@@ -304,16 +349,35 @@ def html_table(summary):
                m["table_rows"], m["table_cells"], m["cells_shown"], m["details"]))
 
 
+def fleet_key(key):
+    """(hosts, settings) of a fleet row's key (g_rerun_hosts_5_mitogen_linear: (5, "mitogen_linear")), else None."""
+    for head in ("d_hosts_", "g_rerun_hosts_"):
+        if key.startswith(head):
+            count, _, settings = key[len(head):].partition("_")
+            if count.isdigit():
+                return int(count), settings
+    return None
+
+
 def hosts_of(key):
-    """How many hosts a row's runs converged (d_hosts_5, g_rerun_hosts_5: 5; the single-host rows: 1)."""
-    tail = key.rsplit("_", 1)[-1]
-    return int(tail) if key.startswith(("d_hosts_", "g_rerun_hosts_")) and tail.isdigit() else 1
+    """How many hosts a row's runs converged (d_hosts_5, g_rerun_hosts_5_free: 5; the single-host rows: 1)."""
+    return (fleet_key(key) or (1,))[0]
+
+
+def rows(summary):
+    """ROWS, then a row for each fleet key measured with other settings (--strategy, --forks, --serial)."""
+    known = {k for k, *_ in ROWS}
+    more = sorted((k for k in summary if fleet_key(k) and k not in known),
+                  key=lambda k: (k[0], fleet_key(k)[1], fleet_key(k)[0]))
+    return ROWS + [(k, "(%s) %d host%s, %s" % (k[0], fleet_key(k)[0], "s" * (fleet_key(k)[0] != 1),
+                                             fleet_key(k)[1] or "linear"), None,
+                    "<= 1 CPU s/host" if k.startswith("g_") else "") for k in more]
 
 
 def table(summary):
     lines = ["| measurement | median s | runs | ratio | controller CPU s | CPU s per host | target |",
              "|---|---:|---:|---:|---:|---:|---|"]
-    for key, label, versus, target in ROWS:
+    for key, label, versus, target in rows(summary):
         if key not in summary:
             continue
         s = summary[key]
@@ -336,9 +400,19 @@ def main():
     parser.add_argument("--only", default="containers,fleet,vm,html")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--doc", action="store_true", help="write the table into docs/performance.md")
+    parser.add_argument("--prefix", default="bench-", help="container names: PREFIXhost, PREFIXfleet-NN")
+    parser.add_argument("--strategy", default="linear", help="fleet rows: linear, mitogen_linear with --mitogen, "
+                                                             "free (site.yml refuses it: see the docstring)")
+    parser.add_argument("--mitogen", help="a directory holding the mitogen package (pip install --target DIR mitogen)")
+    parser.add_argument("--forks", type=int, help="fleet rows: ansible-playbook -f (default: max(hosts, 5))")
+    parser.add_argument("--serial", help="fleet rows: site.yml's dockerops_serial, e.g. 100%% (default: the "
+                                         "playbook's [1, 10%%, 25%%])")
+    parser.add_argument("--keep", action="store_true", help="leave the last fleet's hosts running (inventory in "
+                                                            ".cache/bench/inventory-N-ssh.json)")
     parser.add_argument("--tree", help="measure the collection in this checkout (e.g. a git worktree of an older "
                                        "commit) instead of this one: side-by-side before/after with one script")
     args = parser.parse_args()
+    FLEET.update(strategy=args.strategy, mitogen=args.mitogen, forks=args.forks, serial=args.serial)
     os.makedirs(WORK, exist_ok=True)
     if args.tree:
         # dockerops.host from the given tree, the dependency collections as set up by make lab.
@@ -362,9 +436,12 @@ def main():
     if "containers" in only or "fleet" in only:
         build_image()
     if "containers" in only:
-        container_benchmarks(args.runs, results)
+        container_benchmarks(args.runs, results, args.prefix)
     if "fleet" in only:
-        fleet_benchmarks(args.fleet_runs, results, [int(n) for n in args.sizes.split(",")])
+        sizes = [int(n) for n in args.sizes.split(",")]
+        suffix = fleet_suffix()
+        results.update({"%s_hosts_%d%s" % (k, n, suffix): [] for k in ("d", "g_rerun") for n in sizes})
+        fleet_benchmarks(args.fleet_runs, results, sizes, args.prefix, args.keep)
     if "vm" in only:
         vm_benchmarks(args.runs, results)
     if "html" in only:
