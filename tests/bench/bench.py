@@ -9,11 +9,12 @@
   (e) in a VM, lvm_thinpool against Docker's direct-lvm commands typed by hand
   (f) the audit report's HTML for 500 generated hosts (tests/bench/audit_fleet.py, seeded): render
       time, page size and the DOM a browser builds from it (no lab needed: --only html)
+  (g) the no-change rerun of the fleet rows' hosts (controller CPU per host)
+  (h) Ansible alone: one ping, then 20 skipped tasks, then 20 stat round trips (tests/bench/floor.py; --only floor)
 
 The fleet rows (d)/(g) can run under another strategy (mitogen_linear with --mitogen PATH, a directory
-holding the mitogen package, see docs/performance.md; --strategy free stops in site.yml's first play,
-whose add_host the free strategy refuses: measure free with --tree on a copy that sets it on the
-"Docker hosts" play, and its own --out), with other forks
+holding the mitogen package, see docs/performance.md; --strategy free applies to site.yml's
+"Docker hosts" and summary plays, its first two plays keep linear), with other forks
 (--forks) or batches (--serial, site.yml's dockerops_serial); such runs are recorded under their own
 keys (d_hosts_5_free, g_rerun_hosts_10_mitogen_linear_f5, ...). --prefix names the containers, so two
 benchmarks on one machine do not remove each other's hosts.
@@ -36,6 +37,7 @@ import sys
 import time
 
 import audit_fleet
+import floor
 from recap import no_change_problems
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -96,12 +98,36 @@ KEY = os.path.join(WORK, "id_ed25519")
 
 
 def wait_booted(name):
+    """Until the host's systemd has booted; a host that does not within 30 s stops the benchmark, naming it."""
+    state = ""
     for _ in range(60):
         state = subprocess.run([DOCKER, "exec", name, "systemctl", "is-system-running"],
                                capture_output=True, text=True).stdout.strip()
         if state in ("running", "degraded"):
             return
         time.sleep(0.5)
+    status = subprocess.run([DOCKER, "inspect", "--format", "{{.State.Status}} (exit {{.State.ExitCode}})", name],
+                            capture_output=True, text=True).stdout.strip()
+    raise SystemExit("%s did not boot in 30 s: systemd says %r, the container is %s" % (name, state, status))
+
+
+# What one systemd host takes of the kernel's inotify instances, measured in the lab (133 in use with about 31
+# systemd containers up, 2026-11-30). All the lab's containers share root's limit: past it, a new container's
+# systemd exits at once (status 255, no log) and the hosts of a running scenario can go with it.
+INOTIFY_PER_HOST = 5
+
+
+def check_inotify(hosts):
+    """Refuses to start more systemd hosts than fs.inotify.max_user_instances leaves room for, naming the setting."""
+    with open("/proc/sys/fs/inotify/max_user_instances") as f:
+        limit = int(f.read())
+    in_use = subprocess.run(["sh", "-c", "find /proc/[0-9]*/fd -lname 'anon_inode:inotify' 2>/dev/null | wc -l"],
+                            capture_output=True, text=True).stdout.strip()
+    need = int(in_use or 0) + INOTIFY_PER_HOST * hosts
+    if need > limit:
+        raise SystemExit("%d more systemd hosts need about %d inotify instances, and fs.inotify.max_user_instances is "
+                         "%d (%s in use): raise it first, e.g. sysctl -w fs.inotify.max_user_instances=1024"
+                         % (hosts, need, limit, in_use))
 
 
 def build_image():
@@ -129,6 +155,7 @@ def start_hosts(names):
     if not os.path.exists(KEY):
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", KEY])
     pub = open(KEY + ".pub").read().strip()
+    check_inotify(len(names))
     for name in names:
         subprocess.run([DOCKER, "rm", "-f", "-v", name], capture_output=True)
         run([DOCKER, "run", "-d", "--name", name, "--hostname", name] + LAB_FLAGS + [IMAGE])
@@ -323,7 +350,7 @@ ROWS = [
     ("e_thinpool_manual", "(e) thin pool, commands by hand (one ssh session)", None, ""),
     ("e_thinpool_module", "(e) thin pool, lvm_thinpool module", "e_thinpool_manual", "<= 1.2x by hand"),
     ("f_audit_html_500", "(f) audit HTML, 500 generated hosts: render", None, ""),
-]
+] + floor.ROWS
 HTML_HOSTS = 500
 
 
@@ -397,12 +424,12 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--fleet-runs", type=int, default=1)
     parser.add_argument("--sizes", default="1,5,10,20")
-    parser.add_argument("--only", default="containers,fleet,vm,html")
+    parser.add_argument("--only", default="containers,fleet,vm,html,floor")
     parser.add_argument("--out", default=os.path.join(ROOT, "tests", "bench", "results.json"))
     parser.add_argument("--doc", action="store_true", help="write the table into docs/performance.md")
     parser.add_argument("--prefix", default="bench-", help="container names: PREFIXhost, PREFIXfleet-NN")
     parser.add_argument("--strategy", default="linear", help="fleet rows: linear, mitogen_linear with --mitogen, "
-                                                             "free (site.yml refuses it: see the docstring)")
+                                                             "free (the plays after site.yml's first two)")
     parser.add_argument("--mitogen", help="a directory holding the mitogen package (pip install --target DIR mitogen)")
     parser.add_argument("--forks", type=int, help="fleet rows: ansible-playbook -f (default: max(hosts, 5))")
     parser.add_argument("--serial", help="fleet rows: site.yml's dockerops_serial, e.g. 100%% (default: the "
@@ -433,7 +460,7 @@ def main():
     only = args.only.split(",")
     if set(only) & {"containers", "fleet"} and not (MIRROR and FINGERPRINT):
         raise SystemExit("the lab's environment is needed: source .cache/lab.env (or make bench)")
-    if "containers" in only or "fleet" in only:
+    if set(only) & {"containers", "fleet", "floor"}:
         build_image()
     if "containers" in only:
         container_benchmarks(args.runs, results, args.prefix)
@@ -444,6 +471,9 @@ def main():
         fleet_benchmarks(args.fleet_runs, results, sizes, args.prefix, args.keep)
     if "vm" in only:
         vm_benchmarks(args.runs, results)
+    if "floor" in only:
+        floor.floor_benchmarks(args.runs, results, start_hosts, remove_hosts, playbook, measure, WORK,
+                               name=args.prefix + "floor")
     if "html" in only:
         html_benchmarks(args.runs, results, extra)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
