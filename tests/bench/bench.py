@@ -333,9 +333,9 @@ def vm_benchmarks(runs, results):
 
 
 ROWS = [
-    ("a_first_converge", "(a) first converge, site.yml, fresh Debian 12", "b_apt_floor", "<= 1.3x apt floor"),
+    ("a_first_converge", "(a) first converge, site.yml, fresh Debian 12", "b_apt_floor", "<= 2x apt floor (#21)"),
     ("b_apt_floor", "(b) floor: same packages with apt-get", None, ""),
-    ("c_rerun_site", "(c) no-change rerun, site.yml", None, "<= 10 s"),
+    ("c_rerun_site", "(c) no-change rerun, site.yml", None, "<= 8 s (#21)"),
     ("c_rerun_site_docker", "(c) same, through the lab's docker connection", "c_rerun_site", ""),
     ("c_rerun_install_role", "(c) no-change rerun, install role alone", None, "<= 5 s"),
     ("c_rerun_daemon_role", "(c) no-change rerun, install and daemon roles", None, ""),
