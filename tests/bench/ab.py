@@ -21,18 +21,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 
-def collection_env(tree, link_root):
-    """ANSIBLE_COLLECTIONS_PATH with dockerops.host taken from tree, the dependency collections as the lab has them."""
-    link = os.path.join(link_root, "ansible_collections", "dockerops", "host")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if os.path.islink(link):
-        os.unlink(link)
-    os.symlink(os.path.abspath(tree), link)
-    deps = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")
-            if p and not os.path.exists(os.path.join(p, "ansible_collections", "dockerops", "host"))]
-    return {"ANSIBLE_COLLECTIONS_PATH": ":".join([link_root] + deps), "PYTHONPATH": link_root}
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tree", required=True, help="the checkout measured as 'before'")
@@ -43,8 +31,8 @@ def main():
     if not (bench.MIRROR and bench.FINGERPRINT):
         raise SystemExit("the lab's environment is needed: source .cache/lab.env")
     os.makedirs(bench.WORK, exist_ok=True)
-    trees = {"before": collection_env(args.tree, os.path.join(bench.WORK, "ab-before")),
-             "after": collection_env(bench.ROOT, os.path.join(bench.WORK, "ab-after"))}
+    trees = {"before": bench.collection_env(args.tree, os.path.join(bench.WORK, "ab-before")),
+             "after": bench.collection_env(bench.ROOT, os.path.join(bench.WORK, "ab-after"))}
     bench.build_image()
     runs = {}
     for n in [int(x) for x in args.sizes.split(",")]:

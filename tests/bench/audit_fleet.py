@@ -17,25 +17,16 @@ import html.parser
 import json
 import os
 import random
+import runpy
 import statistics
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _collection_on_path():
-    """Import the collection as ansible_collections.dockerops.host (as tests/unit/conftest.py does)."""
-    if ROOT.split(os.sep)[-3:] == ["ansible_collections", "dockerops", "host"]:
-        link_root = os.path.dirname(os.path.dirname(os.path.dirname(ROOT)))
-    else:
-        link_root = os.path.join(ROOT, ".cache", "collections")
-        link = os.path.join(link_root, "ansible_collections", "dockerops", "host")
-        if not os.path.exists(link):
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(ROOT, link)
-    if link_root not in sys.path:
-        sys.path.insert(0, link_root)
+    """Import the collection as ansible_collections.dockerops.host: tests/unit/conftest.py's own setup, run here."""
+    runpy.run_path(os.path.join(ROOT, "tests", "unit", "conftest.py"))
 
 
 _collection_on_path()

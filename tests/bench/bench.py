@@ -419,6 +419,19 @@ def table(summary):
     return "\n".join(lines) + html_table(summary)
 
 
+def collection_env(tree, link_root):
+    """ANSIBLE_COLLECTIONS_PATH and PYTHONPATH with dockerops.host taken from tree (a link under link_root), the
+    dependency collections as make lab set them up."""
+    link = os.path.join(link_root, "ansible_collections", "dockerops", "host")
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.islink(link):
+        os.unlink(link)
+    os.symlink(os.path.abspath(tree), link)
+    deps = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")
+            if p and not os.path.exists(os.path.join(p, "ansible_collections", "dockerops", "host"))]
+    return {"ANSIBLE_COLLECTIONS_PATH": ":".join([link_root] + deps), "PYTHONPATH": link_root}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
@@ -442,16 +455,8 @@ def main():
     FLEET.update(strategy=args.strategy, mitogen=args.mitogen, forks=args.forks, serial=args.serial)
     os.makedirs(WORK, exist_ok=True)
     if args.tree:
-        # dockerops.host from the given tree, the dependency collections as set up by make lab.
-        link_root = os.path.join(WORK, "tree-collections")
-        link = os.path.join(link_root, "ansible_collections", "dockerops", "host")
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        if os.path.islink(link):
-            os.unlink(link)
-        os.symlink(os.path.abspath(args.tree), link)
-        deps = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(":")
-                if p and not os.path.exists(os.path.join(p, "ansible_collections", "dockerops", "host"))]
-        os.environ["ANSIBLE_COLLECTIONS_PATH"] = ":".join([link_root] + deps)
+        # PYTHONPATH too: the lab's points at this tree, whose plugin_utils the filters would import otherwise.
+        os.environ.update(collection_env(args.tree, os.path.join(WORK, "tree-collections")))
         log("measuring the collection in %s" % args.tree)
     results = {k: [] for k, *_ in ROWS}
     results.update({"d_hosts_%s" % n: [] for n in args.sizes.split(",")})
