@@ -368,8 +368,8 @@ def rpm_plan(packages, python_packages=(), version="", hold=True, installed=None
     return {
         "version_spec": spec,
         "names": names,
-        "missing": [entry for entry, name in zip(names, list(packages) + list(python_packages))
-                    if not _rpm_has(installed.get(name), entry[len(name) + 1:] if entry != name else "")],
+        "missing": [entry for entry, name in zip(names, packages) if not _rpm_has(installed.get(name), spec if name in VERSIONED else "")]
+        + [name for name in python_packages if not installed.get(name)],
         "locked": [name for name in VERSIONED if name in packages] if spec else [],
         "lock": bool(hold),
         "lock_tool": "yum" if major < 8 else "dnf",
