@@ -18,8 +18,8 @@ description:
     container stops. Any other key restarts the engine. When O(options) asks for C(live-restore) and the engine
     does not have it yet, it is first turned on by a reload, so that the restart does not stop containers.
   - If the engine does not answer with a server version after a restart, the module puts back the previous
-    daemon.json and the engine's network store, starts the engine again, and fails naming the keys and what
-    dockerd said.
+    daemon.json, the fragments it wrote and the engine's network store, starts the engine again, and fails
+    naming the keys and what dockerd said.
   - It records the configuration the engine was last started or reloaded with under O(state_dir). A daemon.json
     that differs from that record is applied on the next run, even if the file itself did not change in that run
     (for example after an aborted play).
@@ -40,8 +40,20 @@ options:
     description:
       - Directory of C(*.json) fragments that other roles leave (docker_storage's storage options), merged after
         O(options). A key two sources set differently is refused, naming both.
+      - It and the directory of O(path) are created when missing, and kept owned by root with mode 0755.
     type: path
     default: /etc/docker/dockerops.d
+  fragments:
+    description:
+      - Fragments to write into O(fragments_dir) in this call, as a file name (C(NAME.json), no directory) and its
+        options. docker_storage hands its storage options this way, so that the fragment, daemon.json and the
+        restart are one change.
+      - Each is merged as given and written (root, mode 0644, as indented JSON) only when its text differs. It is
+        put back with daemon.json when the engine does not come up with the change, and nothing is written when
+        C(dockerd --validate) refuses the result. Fragments on the host that are not named here are read as they
+        are.
+    type: dict
+    default: {}
   path:
     description: The daemon.json to manage.
     type: path
@@ -84,6 +96,11 @@ options:
         package change replaced the unit (docker.io by docker-ce moves dockerd), before the engine starts.
     type: bool
     default: false
+  socket:
+    description:
+      - The engine's socket, kept owned by root, group C(docker), mode 0660 (as Docker's socket unit makes it) once
+        the engine answers. Not looked at when unset, or with O(only_hosts_dropin).
+    type: path
   timeout:
     description: Seconds to wait for the engine to answer after a start, restart or reload.
     type: int
@@ -94,7 +111,9 @@ attributes:
     description: Computes the new daemon.json and the action (reload or restart, and the keys), and changes nothing.
   diff_mode:
     support: full
-    description: The diff is daemon.json before and after, and the O(hosts_dropin) drop-in when it changes.
+    description: >-
+      The diff is daemon.json before and after, the O(hosts_dropin) drop-in when it changes, and each fragment of
+      O(fragments) that changes.
 notes:
   - C(data-root), C(userns-remap) and C(storage-driver) changes through O(options) are refused. They move the
     engine's state, and docker_storage owns the storage keys.
@@ -162,6 +181,20 @@ hosts_dropin:
   description: V(written), V(removed) or V(none) for O(hosts_dropin) (in check mode what would be done).
   returned: always
   type: str
+fragments_changed:
+  description: Paths of the O(fragments) written (in check mode, that would be written).
+  returned: always
+  type: list
+  elements: str
+directories_changed:
+  description: O(fragments_dir) and the directory of O(path) where they were created or given root and mode 0755.
+  returned: always
+  type: list
+  elements: str
+socket_changed:
+  description: O(socket) was given its owner, group or mode (in check mode, would be).
+  returned: always
+  type: bool
 files_changed:
   description: Files of O(restart_on_files) that changed since the engine was last started by this module.
   returned: always
@@ -179,10 +212,12 @@ messages:
 """
 
 import glob
+import grp
 import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 
@@ -192,6 +227,8 @@ from ansible_collections.dockerops.host.plugins.module_utils import (
     _daemon_json, _docker_engine, _files, _daemon_apply as daemon_apply, _daemon_config as daemon_config)
 
 NETDB = "network/files/local-kv.db"
+DIR_MODE = 0o755
+FRAGMENT_MODE = 0o644
 
 
 class Engine(object):
@@ -263,6 +300,15 @@ class Engine(object):
         return rc == 0, (err or out).strip()
 
 
+def _attributes_differ(path, mode):
+    """Whether path (followed) is not root's with this mode; False when it is absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_uid != 0 or st.st_gid != 0 or stat.S_IMODE(st.st_mode) != mode
+
+
 def _read_json(module, path, what):
     try:
         return _daemon_json.load(path, what)
@@ -280,7 +326,9 @@ class Transaction(object):
         self.state_path = os.path.join(p["state_dir"], "daemon.json.applied")
         self.dropin = p["hosts_dropin"]
         self.result = dict(changed=False, action="none", changed_keys=[], kept_keys=[], removed_keys=[],
-                           pending=False, containers_before=[], files_changed=[], messages=[], hosts_dropin="none")
+                           pending=False, containers_before=[], files_changed=[], messages=[], hosts_dropin="none",
+                           fragments_changed=[], directories_changed=[], socket_changed=False)
+        self.fragments = {}  # path: (bytes on the host or None, bytes wanted), for the fragments given
 
     # -- reading ---------------------------------------------------------------------------------------------
     def state(self):
@@ -309,11 +357,71 @@ class Transaction(object):
         return started >= os.stat(self.path).st_mtime - 1
 
     def sources(self):
+        """The role's options, then the fragments in file name order: those given as given, the others as read."""
         p = self.module.params
         sources = [("%s (over the role's defaults)" % p["options_source"], p["options"])]
-        for path in sorted(glob.glob(os.path.join(p["fragments_dir"], "*.json"))):
-            sources.append(("fragment %s" % path, _read_json(self.module, path, "the daemon.json fragment")))
+        given = dict((path, options) for path, options in self.fragment_options)
+        for path in sorted(set(glob.glob(os.path.join(p["fragments_dir"], "*.json"))) | set(given)):
+            sources.append(("fragment %s" % path, given[path] if path in given
+                            else _read_json(self.module, path, "the daemon.json fragment")))
         return sources
+
+    def plan_files(self):
+        """The directories to create or fix and the fragments to write; fails naming a bad fragment name."""
+        p = self.module.params
+        self.fragment_options = []
+        for name, options in sorted(p["fragments"].items()):
+            if os.path.basename(name) != name or name.startswith(".") or not name.endswith(".json"):
+                self.module.fail_json(msg="fragments: %r is not a file name ending in .json (no directory). "
+                                          "Nothing was changed." % name, **self.result)
+            if not isinstance(options, dict):
+                self.module.fail_json(msg="fragments: %s is not a dict of daemon options. Nothing was changed."
+                                          % name, **self.result)
+            path = os.path.join(p["fragments_dir"], name)
+            self.fragment_options.append((path, options))
+            before = None
+            if os.path.lexists(path):
+                with open(path, "rb") as f:
+                    before = f.read()
+            wanted = (json.dumps(options, indent=4, sort_keys=True, separators=(",", ": ")) + "\n").encode("utf-8")
+            if before != wanted or _attributes_differ(path, FRAGMENT_MODE):
+                self.fragments[path] = (before, wanted)
+        seen = set()
+        for directory in (os.path.dirname(self.path), p["fragments_dir"]):
+            real = os.path.realpath(directory)
+            if real in seen:
+                continue
+            seen.add(real)
+            if os.path.exists(real) and not os.path.isdir(real):
+                self.module.fail_json(msg="%s is not a directory. Nothing was changed." % directory, **self.result)
+            if not os.path.exists(real) or _attributes_differ(real, DIR_MODE):
+                self.result["directories_changed"].append(directory)
+        self.result["fragments_changed"] = sorted(self.fragments)
+        if self.fragments or self.result["directories_changed"]:
+            self.result["changed"] = True
+
+    def write_files(self):
+        """The directories and fragments plan_files found (not in check mode)."""
+        for directory in self.result["directories_changed"]:
+            real = os.path.realpath(directory)
+            if not os.path.isdir(real):
+                try:
+                    os.makedirs(real, DIR_MODE)
+                except OSError as e:
+                    self.fail("Could not create %s: %s" % (directory, e))
+            os.chmod(real, DIR_MODE)
+            os.chown(real, 0, 0)
+        for path, (_before, wanted) in sorted(self.fragments.items()):
+            _files.write_atomic(self.module, path, wanted, mode=FRAGMENT_MODE)
+
+    def put_back_fragments(self):
+        for path, (before, _wanted) in sorted(self.fragments.items()):
+            self.put_back(before, path)
+
+    def fragment_diffs(self):
+        return [dict(before_header=path, after_header=path, before=(before or b"").decode("utf-8", "replace"),
+                     after=wanted.decode("utf-8"))
+                for path, (before, wanted) in sorted(self.fragments.items()) if before != wanted]
 
     # -- applying --------------------------------------------------------------------------------------------
     def file_sums(self):
@@ -402,6 +510,7 @@ class Transaction(object):
         journal = self.engine.journal()
         self.engine.systemd("stop", "docker.socket", "docker.service")
         self.put_back(previous_text)
+        self.put_back_fragments()
         if self.dropin_after != self.dropin_before:
             self.put_back(self.dropin_before, self.dropin)
         if netdb:
@@ -452,10 +561,38 @@ class Transaction(object):
             self.engine.systemd("daemon-reload")
         return self.result
 
+    def keep_socket(self, path):
+        """The engine's socket root's, group docker, mode 0660 (as Docker's socket unit makes it)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            if self.module.check_mode:
+                return  # an engine this call would start
+            self.fail("The engine answers, but its socket %s is not there." % path)
+        try:
+            gid = grp.getgrnam("docker").gr_gid
+        except KeyError:
+            self.fail("The group docker does not exist, so %s cannot be given to it (the engine packages create it)."
+                      % path)
+        if st.st_uid == 0 and st.st_gid == gid and stat.S_IMODE(st.st_mode) == 0o660:
+            return
+        self.result.update(changed=True, socket_changed=True)
+        self.result["messages"].append("%s set to owner root, group docker, mode 0660" % path)
+        if not self.module.check_mode:
+            os.chown(path, 0, gid)
+            os.chmod(path, 0o660)
+
     def run(self):
+        self.apply()
+        if self.module.params["socket"] and self.result["action"] != "no_engine":
+            self.keep_socket(self.module.params["socket"])
+        return self.result
+
+    def apply(self):
         module, p = self.module, self.module.params
         if p["only_hosts_dropin"]:
             return self.refresh_dropin()
+        self.plan_files()
         info = self.engine.info()
         answers = info is not None
         if not answers and not (self.engine.docker and module.get_bin_path("dockerd")):
@@ -542,13 +679,17 @@ class Transaction(object):
                               before=(previous_text or b"").decode("utf-8", "replace"), after=text.decode("utf-8")))
         if module._diff and dropin_changes:
             diffs.append(self.dropin_diff())
+        if module._diff:
+            diffs.extend(self.fragment_diffs())
         if diffs:
             self.result["diff"] = diffs if len(diffs) > 1 else diffs[0]
         if answers:
             self.result["containers_before"] = self.engine.running()
         if action == "none" and not file_changes and not dropin_changes:
-            if answers and (state is None or state.get("files") != self.file_sums()):
-                if not module.check_mode:
+            if not module.check_mode:
+                # A fragment whose options the engine already runs with (daemon.json set them before).
+                self.write_files()
+                if answers and (state is None or state.get("files") != self.file_sums()):
                     self.record(new)  # first run of this module on a host in shape: remember it
             return self.result
         self.result["changed"] = True
@@ -561,6 +702,7 @@ class Transaction(object):
             self.fail("dockerd --validate (Engine %s) refused the new daemon.json (options changed: %s): %s. "
                       "Nothing was changed: the engine keeps running with the previous configuration."
                       % (version, ", ".join(self.shown_changes), said))
+        self.write_files()
 
         if action == "restart" and new.get("live-restore") and info and not info.get("LiveRestoreEnabled"):
             # Turn live-restore on first, by a reload, so that the restart keeps the containers running.
@@ -570,6 +712,7 @@ class Transaction(object):
             got, err = self.reload(step)
             if got is None:
                 self.put_back(previous_text)
+                self.put_back_fragments()
                 self.fail("Turning live-restore on by a reload failed (%s); the previous daemon.json was put back and "
                           "nothing was restarted." % (err or "the engine did not show live-restore"))
             self.result["messages"].append("live-restore turned on by a reload before the restart")
@@ -612,6 +755,7 @@ def main():
             options=dict(type="dict", default={}),
             options_source=dict(type="str", default="docker_daemon_options"),
             fragments_dir=dict(type="path", default="/etc/docker/dockerops.d"),
+            fragments=dict(type="dict", default={}),
             path=dict(type="path", default="/etc/docker/daemon.json"),
             state_dir=dict(type="path", default="/var/lib/dockerops"),
             replace=dict(type="bool", default=False),
@@ -620,6 +764,7 @@ def main():
             restart_on_files=dict(type="list", elements="path", default=[]),
             hosts_dropin=dict(type="path", default="/etc/systemd/system/docker.service.d/dockerops-hosts.conf"),
             only_hosts_dropin=dict(type="bool", default=False),
+            socket=dict(type="path"),
             timeout=dict(type="int", default=60),
         ),
         supports_check_mode=True,

@@ -212,10 +212,12 @@ def dpkg_selections_to_change(installed, names, selection, reinstalled=()):
     was not installed then was installed by apt with the selection "install".
     reinstalled: names apt installed or upgraded in this run; apt may have
     changed their selection (an upgrade of a held package with
-    --allow-change-held-packages leaves it "install"), so they are always
-    listed (dpkg_selections changes nothing where the selection is right).
+    --allow-change-held-packages leaves it "install"), so for a hold they are
+    always listed (dpkg_selections changes nothing where the selection is
+    right). apt leaves what it installs at "install", so for "install" they
+    are not: a fresh install sets no selection.
     """
-    changes = [name for name in names if name in set(reinstalled)]
+    changes = [name for name in names if name in set(reinstalled)] if selection != "install" else []
     for name in names:
         if name in changes:
             continue

@@ -2,9 +2,10 @@
 
 docker_storage (40-storage.json) and k8s_node (50-k8s-node.json) hand their daemon.json options to docker_daemon as
 fragments in docker_daemon_fragments_dir, which the docker_daemon_config module merges (its *.json). A fragment
-written anywhere else is silently never merged. Each writer derives its path from that variable, falling back (when
-docker_daemon's defaults are not loaded yet) to the very default docker_daemon declares; no role file names the
-directory otherwise. Rendered here with Jinja2 from the role files themselves.
+written anywhere else is silently never merged. k8s_node writes its own and derives its path from that variable,
+falling back (when docker_daemon's defaults are not loaded yet) to the very default docker_daemon declares; no role
+file names the directory otherwise. Rendered here with Jinja2 from the role files themselves. docker_storage gives
+docker_daemon a file name only (_docker_daemon_fragments), which docker_daemon_config writes in its fragments_dir.
 """
 import glob
 import os
@@ -17,7 +18,9 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VARIABLE = "docker_daemon_fragments_dir"
 # role: the variable in its vars/main.yml that holds the fragment it writes
-WRITERS = {"docker_storage": "_docker_storage_fragment", "k8s_node": "_k8s_node_docker_fragment"}
+WRITERS = {"k8s_node": "_k8s_node_docker_fragment"}
+# role: the variable in its vars/main.yml that names the fragment docker_daemon writes for it
+HANDED = {"docker_storage": "_docker_storage_fragment"}
 
 
 def read_yaml(*parts):
@@ -33,7 +36,7 @@ def daemon_default():
 
 
 def render(role, **variables):
-    template = read_yaml("roles", role, "vars", "main.yml")[WRITERS[role]]
+    template = read_yaml("roles", role, "vars", "main.yml")[WRITERS.get(role) or HANDED[role]]
     return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(**variables)
 
 
@@ -74,3 +77,14 @@ def test_no_role_names_the_fragments_directory_but_through_the_variable():
         with open(path) as f:
             text = allowed.sub("", f.read())
         assert default not in text, "%s names %s other than as %s's fallback" % (path, default, VARIABLE)
+
+
+@pytest.mark.parametrize("role", sorted(HANDED))
+def test_a_handed_fragment_is_a_file_name_in_any_directory(role):
+    # docker_daemon_config refuses anything but NAME.json and joins it to its fragments_dir.
+    name = render(role, **{VARIABLE: "/srv/elsewhere.d"})
+    assert name == render(role) and os.path.basename(name) == name and name.endswith(".json")
+    tasks = "\n".join(open(p).read() for p in glob.glob(os.path.join(ROOT, "roles", role, "tasks", "*.yml")))
+    assert re.search(r"_docker_daemon_fragments: \"\{\{ \{%s: " % HANDED[role], tasks)
+    assert "fragments: \"{{ _docker_daemon_fragments | default({}) }}\"" in open(
+        os.path.join(ROOT, "roles", "docker_daemon", "tasks", "configure.yml")).read()

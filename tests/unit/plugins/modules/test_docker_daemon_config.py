@@ -43,6 +43,10 @@ def run(monkeypatch, tmp_path):
         raise AssertionError("check mode ran %s" % argv)
     monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
 
+    # A host in shape: /etc/docker and the fragments directory exist, root's, mode 0755.
+    tmp_path.chmod(0o755)
+    (tmp_path / "fragments").mkdir(mode=0o755)
+
     def _run(options, current=None, state=None, **args):
         path = tmp_path / "daemon.json"
         if current is not None:
@@ -124,7 +128,6 @@ def test_an_engine_that_is_down_reads_as_down(run):
 
 
 def test_an_unreadable_fragment_is_named(run, tmp_path):
-    (tmp_path / "fragments").mkdir()
     (tmp_path / "fragments" / "storage.json").write_text("{not json")
     kind, res = run({}, current={})
     assert kind == "Fail" and "fragment" in res["msg"] and "storage.json is not valid JSON" in res["msg"]
@@ -228,3 +231,101 @@ def test_a_mirror_with_credentials_is_refused_with_them_masked_everywhere(run):
     assert res["msg"].startswith('daemon option registry-mirrors[0]: "https://ci:***@mirror.example.com" carries '
                                  "credentials")
     assert "s3cr3t" not in json.dumps(res)
+
+
+# docker_storage hands its options as a fragment (roles/docker_storage/tasks/configure.yml), as the copy task it
+# replaced wrote them: to_nice_json and a newline.
+STORAGE = {"storage-driver": "overlay2"}
+STORAGE_TEXT = '{\n    "storage-driver": "overlay2"\n}\n'
+
+
+def test_a_handed_fragment_is_merged_as_given_and_only_previewed_in_check_mode(run, tmp_path):
+    kind, res = run({"live-restore": True}, current={"live-restore": True},
+                    state={"config": {"live-restore": True}, "managed_keys": ["live-restore"]},
+                    fragments={"40-storage.json": STORAGE})
+    fragment = tmp_path / "fragments" / "40-storage.json"
+    assert kind == "Exit" and res["changed"] and res["action"] == "would_restart"
+    assert res["changed_keys"] == ["storage-driver"] and res["config"] == {"live-restore": True, **STORAGE}
+    assert res["fragments_changed"] == [str(fragment)] and res["directories_changed"] == []
+    assert res["diff"][1] == dict(before_header=str(fragment), after_header=str(fragment), before="",
+                                  after=STORAGE_TEXT)
+    assert not fragment.exists()
+
+
+def test_the_fragment_on_the_host_is_replaced_by_the_one_handed(run, tmp_path):
+    # The options given win over what the file says; the same text in another mode is set to 0644.
+    fragment = tmp_path / "fragments" / "40-storage.json"
+    fragment.write_text('{"storage-driver": "devicemapper"}')
+    config = {"live-restore": True, **STORAGE}
+    kind, res = run({"live-restore": True}, current=config, state={"config": config, "managed_keys": sorted(config)},
+                    fragments={"40-storage.json": STORAGE})
+    assert res["action"] == "none" and res["changed"] and res["fragments_changed"] == [str(fragment)]
+    fragment.write_text(STORAGE_TEXT)
+    fragment.chmod(0o600)
+    kind, res = run({"live-restore": True}, current=config, state={"config": config, "managed_keys": sorted(config)},
+                    fragments={"40-storage.json": STORAGE})
+    assert res["changed"] and res["fragments_changed"] == [str(fragment)] and "diff" not in res
+    fragment.chmod(0o644)
+    kind, res = run({"live-restore": True}, current=config, state={"config": config, "managed_keys": sorted(config)},
+                    fragments={"40-storage.json": STORAGE})
+    assert res["changed"] is False and res["fragments_changed"] == []
+
+
+@pytest.mark.parametrize("name", ["../40-storage.json", "sub/40-storage.json", "40-storage.conf", ".hidden.json"])
+def test_a_fragment_name_that_is_not_a_json_file_name_is_refused(run, tmp_path, name):
+    kind, res = run({}, current={}, fragments={name: STORAGE})
+    assert kind == "Fail" and res["msg"].startswith("fragments: %r is not a file name ending in .json" % name)
+    assert run.calls == [] and sorted(os.listdir(tmp_path / "fragments")) == []
+
+
+def test_missing_directories_would_be_created(run, tmp_path):
+    kind, res = run({}, current=None, fragments_dir=str(tmp_path / "etc" / "dockerops.d"),
+                    path=str(tmp_path / "etc" / "daemon.json"))
+    assert res["changed"] and res["directories_changed"] == [str(tmp_path / "etc"), str(tmp_path / "etc" /
+                                                                                        "dockerops.d")]
+    assert not (tmp_path / "etc").exists()
+
+
+def test_a_directory_in_another_mode_would_be_set_to_0755(run, tmp_path):
+    wanted = {"live-restore": True}
+    (tmp_path / "fragments").chmod(0o700)
+    kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]})
+    assert res["changed"] and res["action"] == "none" and res["directories_changed"] == [str(tmp_path / "fragments")]
+
+
+@pytest.fixture
+def sock(tmp_path, monkeypatch):
+    """A real unix socket under tmp_path, and the docker group as gid 4242."""
+    import grp
+    import socket
+    path = tmp_path / "docker.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    monkeypatch.setattr(ddc.grp, "getgrnam", lambda name: grp.struct_group(("docker", "x", 4242, []))
+                        if name == "docker" else (_ for _ in ()).throw(KeyError(name)))
+    yield path
+    s.close()
+
+
+def test_the_socket_is_kept_root_docker_0660(run, sock):
+    wanted = {"live-restore": True}
+    state = {"config": wanted, "managed_keys": ["live-restore"]}
+    os.chown(sock, 0, 4242)
+    sock.chmod(0o660)
+    kind, res = run(wanted, current=wanted, state=state, socket=str(sock))
+    assert res["changed"] is False and res["socket_changed"] is False
+    sock.chmod(0o666)
+    kind, res = run(wanted, current=wanted, state=state, socket=str(sock))
+    assert res["changed"] and res["socket_changed"] and res["action"] == "none"
+    assert "%s set to owner root, group docker, mode 0660" % sock in res["messages"]
+    assert oct(sock.stat().st_mode & 0o777) == "0o666"  # check mode
+    kind, res = run(wanted, current=wanted, state=state, socket=str(sock), _ansible_check_mode=False)
+    assert res["socket_changed"] and oct(sock.stat().st_mode & 0o777) == "0o660" and sock.stat().st_gid == 4242
+
+
+def test_a_missing_docker_group_is_named(run, sock, monkeypatch):
+    monkeypatch.setattr(ddc.grp, "getgrnam", lambda name: (_ for _ in ()).throw(KeyError(name)))
+    wanted = {"live-restore": True}
+    kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
+                    socket=str(sock))
+    assert kind == "Fail" and res["msg"].startswith("The group docker does not exist")

@@ -11,7 +11,7 @@ from ansible.module_utils import basic
 
 from ansible_collections.dockerops.host.plugins.modules import docker_daemon_config as ddc
 
-from harness import patch_exits, patch_module_args, recorded_info, run_main
+from harness import ENGINE_DOWN_20_10, patch_exits, patch_module_args, recorded_info, run_main
 
 
 @pytest.fixture
@@ -55,12 +55,33 @@ def host(monkeypatch, tmp_path):
     return run
 
 
-def test_check_mode_on_a_host_without_an_engine_has_nothing_to_check(host):
-    # A fresh host in check mode: the install role has installed nothing yet.
+def test_check_mode_on_a_host_without_an_engine_has_nothing_to_check(host, tmp_path):
+    # A fresh host in check mode: the install role has installed nothing yet; the fragments directory would be made.
+    tmp_path.chmod(0o755)
     kind, res = host({"live-restore": True}, installed=False)
-    assert kind == "Exit" and res["changed"] is False and res["action"] == "no_engine"
+    assert kind == "Exit" and res["changed"] is True and res["action"] == "no_engine"
+    assert res["directories_changed"] == [str(tmp_path / "fragments")]
     assert res["messages"] == ["check mode: no engine is installed yet, so there is no daemon configuration to check"]
-    assert not host.path.exists() and host.calls == []
+    assert not host.path.exists() and host.calls == [] and not (tmp_path / "fragments").exists()
+
+
+def test_a_handed_fragment_the_engine_already_runs_with_is_written_without_a_restart(host, tmp_path):
+    # daemon.json already holds the storage options (a host converged before docker_storage handed them this way):
+    # the fragment and the directories are written, the engine is left alone (only docker info and ps ran).
+    config = {"live-restore": True, "storage-driver": "overlay2"}
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": sorted(config), "files": {}}))
+    kind, res = host({"live-restore": True}, current=config, check_mode=False,
+                     fragments={"40-storage.json": {"storage-driver": "overlay2"}})
+    fragment = tmp_path / "fragments" / "40-storage.json"
+    assert kind == "Exit" and res["changed"] and res["action"] == "none" and res["fragments_changed"] == [str(fragment)]
+    assert fragment.read_text() == '{\n    "storage-driver": "overlay2"\n}\n'
+    assert oct(fragment.stat().st_mode & 0o777) == "0o644" and oct((tmp_path / "fragments").stat().st_mode & 0o777) == "0o755"
+    assert oct(tmp_path.stat().st_mode & 0o777) == "0o755"
+    assert [argv[1] for argv in host.calls] == ["info", "ps"] and json.loads(host.path.read_text()) == config
+    kind, res = host({"live-restore": True}, current=config, check_mode=False,
+                     fragments={"40-storage.json": {"storage-driver": "overlay2"}})
+    assert res["changed"] is False and res["fragments_changed"] == [] and res["directories_changed"] == []
 
 
 def test_a_real_run_on_a_host_without_an_engine_fails_naming_the_install_roles(host):
@@ -96,3 +117,51 @@ def test_dockerd_validate_is_not_run_before_engine_23_or_without_dockerd(host, m
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: None)
     assert engine.validate(version, b'{"live-restore": true}') == (True, "")
     assert host.calls == []
+
+
+def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypatch, tmp_path):
+    # The storage options restart the engine; after the restart docker info answers as a 20.10 CLI does with no
+    # engine behind the socket (recorded): daemon.json and the fragment are put back as they were, the engine started
+    # again on them, and the failure says so.
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
+    down = {"now": False}
+    calls = []
+
+    def fake_run(self, argv, **kw):
+        if os.path.basename(argv[0]) == "timeout":
+            argv = argv[2:]
+        calls.append(argv)
+        if argv[1:3] == ["info", "--format"]:
+            return ENGINE_DOWN_20_10 if down["now"] else (0, recorded_info("engine-20.10-full.json"), "")
+        if argv[1] == "ps":
+            return 0, "web\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
+            return 0, "FragmentPath=\nDropInPaths=\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
+            return 0, "0\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "restart":
+            down["now"] = True  # the engine does not come up on the new configuration
+            return 0, "", ""
+        if argv[0] == "/usr/bin/systemctl" or argv[0] == "/usr/bin/journalctl":
+            return 0, "", ""
+        raise AssertionError("ran %s" % argv)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
+    tmp_path.chmod(0o755)
+    (tmp_path / "fragments").mkdir()
+    fragment = tmp_path / "fragments" / "40-storage.json"
+    fragment.write_text('{"storage-driver": "devicemapper"}')
+    (tmp_path / "daemon.json").write_text(json.dumps({"live-restore": True, "storage-driver": "devicemapper"}))
+    config = {"live-restore": True, "storage-driver": "devicemapper"}
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": sorted(config), "files": {}}))
+    kind, res = run_main(ddc.main, dict(options={"live-restore": True}, path=str(tmp_path / "daemon.json"),
+                                        state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
+                                        fragments={"40-storage.json": {"storage-driver": "overlay2"}}, timeout=0))
+    assert kind == "Fail" and res["action"] == "rolled_back" and res["fragments_changed"] == [str(fragment)]
+    assert res["msg"].startswith("dockerd did not start with the new daemon.json (options changed: "
+                                 "storage-driver=\"overlay2\")")
+    assert fragment.read_text() == '{"storage-driver": "devicemapper"}'
+    assert json.loads((tmp_path / "daemon.json").read_text()) == config
+    assert ["/usr/bin/systemctl", "start", "docker.service"] in calls

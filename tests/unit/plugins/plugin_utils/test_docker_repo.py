@@ -216,3 +216,14 @@ def test_a_package_apt_upgraded_is_held_again():
     names = ["docker-ce", "containerd.io"]
     assert dr.dpkg_selections_to_change(installed, names, "hold") == []
     assert dr.dpkg_selections_to_change(installed, names, "hold", reinstalled=["docker-ce"]) == ["docker-ce"]
+
+
+def test_what_apt_installs_at_install_needs_no_selection():
+    # A first converge without a pin: apt installed all of them, at "install" (dpkg-query of a fresh install).
+    names = ["docker-ce", "containerd.io"]
+    assert dr.dpkg_selections_to_change({}, names, "install", reinstalled=names) == []
+    # Held before and upgraded with the pin dropped: the hold goes.
+    held = {"docker-ce": {"installed": True, "version": "5:26.1.5", "selection": "hold"}}
+    assert dr.dpkg_selections_to_change(held, names, "install", reinstalled=names) == ["docker-ce"]
+    # A pin on a fresh install: every package is held.
+    assert dr.dpkg_selections_to_change({}, names, "hold", reinstalled=names) == names
