@@ -82,6 +82,15 @@ options:
     type: list
     elements: path
     default: []
+  remove_files:
+    description:
+      - Files the engine reads at start and no longer needs (the proxy's drop-in and its EnvironmentFile, when no
+        proxy is set), removed in this call where present, in the order given, and never a directory (a symlink is
+        removed as a link). A removal restarts the engine, and the files are put back, as they were, when the
+        engine does not come up. Their contents are never shown.
+    type: list
+    elements: path
+    default: []
   hosts_dropin:
     description:
       - The systemd drop-in that takes the unit's C(-H)/C(--host) flags out of C(ExecStart) while daemon.json sets
@@ -181,6 +190,11 @@ hosts_dropin:
   description: V(written), V(removed) or V(none) for O(hosts_dropin) (in check mode what would be done).
   returned: always
   type: str
+files_removed:
+  description: Paths of O(remove_files) removed (in check mode, that would be removed).
+  returned: always
+  type: list
+  elements: str
 fragments_changed:
   description: Paths of the O(fragments) written (in check mode, that would be written).
   returned: always
@@ -327,8 +341,9 @@ class Transaction(object):
         self.dropin = p["hosts_dropin"]
         self.result = dict(changed=False, action="none", changed_keys=[], kept_keys=[], removed_keys=[],
                            pending=False, containers_before=[], files_changed=[], messages=[], hosts_dropin="none",
-                           fragments_changed=[], directories_changed=[], socket_changed=False)
+                           fragments_changed=[], directories_changed=[], socket_changed=False, files_removed=[])
         self.fragments = {}  # path: (bytes on the host or None, bytes wanted), for the fragments given
+        self.removals = []  # (path, ("link", target) or ("file", bytes, mode)), for the files to remove
 
     # -- reading ---------------------------------------------------------------------------------------------
     def state(self):
@@ -386,6 +401,17 @@ class Transaction(object):
             wanted = (json.dumps(options, indent=4, sort_keys=True, separators=(",", ": ")) + "\n").encode("utf-8")
             if before != wanted or _attributes_differ(path, FRAGMENT_MODE):
                 self.fragments[path] = (before, wanted)
+        for path in p["remove_files"]:
+            if not os.path.lexists(path) or os.path.isdir(path):
+                continue
+            if os.path.islink(path):
+                self.removals.append((path, ("link", os.readlink(path))))
+            else:
+                with open(path, "rb") as f:
+                    self.removals.append((path, ("file", f.read(), stat.S_IMODE(os.stat(path).st_mode))))
+        self.result["files_removed"] = [path for path, _was in self.removals]
+        if self.removals:
+            self.result["messages"].append("restart: removed %s" % ", ".join(self.result["files_removed"]))
         seen = set()
         for directory in (os.path.dirname(self.path), p["fragments_dir"]):
             real = os.path.realpath(directory)
@@ -397,7 +423,7 @@ class Transaction(object):
             if not os.path.exists(real) or _attributes_differ(real, DIR_MODE):
                 self.result["directories_changed"].append(directory)
         self.result["fragments_changed"] = sorted(self.fragments)
-        if self.fragments or self.result["directories_changed"]:
+        if self.fragments or self.result["directories_changed"] or self.removals:
             self.result["changed"] = True
 
     def write_files(self):
@@ -413,10 +439,20 @@ class Transaction(object):
             os.chown(real, 0, 0)
         for path, (_before, wanted) in sorted(self.fragments.items()):
             _files.write_atomic(self.module, path, wanted, mode=FRAGMENT_MODE)
+        for path, _was in self.removals:
+            os.unlink(path)
 
     def put_back_fragments(self):
+        """The fragments written and the files removed, as they were before this call."""
         for path, (before, _wanted) in sorted(self.fragments.items()):
             self.put_back(before, path)
+        for path, was in reversed(self.removals):
+            if os.path.lexists(path):
+                continue
+            if was[0] == "link":
+                os.symlink(was[1], path)
+            else:
+                _files.write_atomic(self.module, path, was[1], mode=was[2])
 
     def fragment_diffs(self):
         return [dict(before_header=path, after_header=path, before=(before or b"").decode("utf-8", "replace"),
@@ -426,8 +462,9 @@ class Transaction(object):
     # -- applying --------------------------------------------------------------------------------------------
     def file_sums(self):
         sums = {}
+        removed = set(path for path, _was in self.removals)
         for path in self.module.params["restart_on_files"] + [self.dropin]:
-            if os.path.exists(path):
+            if os.path.exists(path) and path not in removed:
                 with open(path, "rb") as f:
                     sums[path] = hashlib.sha256(f.read()).hexdigest()
             else:
@@ -668,7 +705,8 @@ class Transaction(object):
                 self.dropin, "takes the unit's -H flags out, because daemon.json sets hosts"
                 if self.dropin_after is not None else "goes, because daemon.json no longer sets hosts"))
         action, keys = daemon_apply.decide(new, applied, answers,
-                                           p["force_restart"] or bool(files_changed) or dropin_changes,
+                                           p["force_restart"] or bool(files_changed) or dropin_changes
+                                           or bool(self.removals),
                                            pending_unknown)
         self.result["changed_keys"] = keys
         # For messages: key=value of what changes, as dockerd would name it.
@@ -762,6 +800,7 @@ def main():
             allow_insecure_tcp=dict(type="bool", default=False),
             force_restart=dict(type="bool", default=False),
             restart_on_files=dict(type="list", elements="path", default=[]),
+            remove_files=dict(type="list", elements="path", default=[]),
             hosts_dropin=dict(type="path", default="/etc/systemd/system/docker.service.d/dockerops-hosts.conf"),
             only_hosts_dropin=dict(type="bool", default=False),
             socket=dict(type="path"),

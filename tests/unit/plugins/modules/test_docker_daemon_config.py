@@ -329,3 +329,22 @@ def test_a_missing_docker_group_is_named(run, sock, monkeypatch):
     kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
                     socket=str(sock))
     assert kind == "Fail" and res["msg"].startswith("The group docker does not exist")
+
+
+def test_a_proxy_no_longer_wanted_would_be_removed_with_a_restart_and_its_settings_never_shown(run, tmp_path):
+    wanted = {"live-restore": True}
+    dropin, env = tmp_path / "http-proxy.conf", tmp_path / "dockerops-proxy.env"
+    dropin.write_text("[Service]\nEnvironmentFile=%s\n" % env)
+    env.write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
+    env.chmod(0o600)
+    (tmp_path / "leftover.d").mkdir()
+    kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
+                    remove_files=[str(dropin), str(env), str(tmp_path / "leftover.d"), str(tmp_path / "absent")],
+                    restart_on_files=[str(dropin), str(env)])
+    assert kind == "Exit" and res["changed"] and res["action"] == "would_restart"
+    assert res["files_removed"] == [str(dropin), str(env)]  # in that order; never the directory
+    assert "restart: removed %s, %s" % (dropin, env) in res["messages"]
+    assert "s3cret" not in json.dumps(res) and dropin.exists() and env.exists()
+    kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
+                    remove_files=[str(tmp_path / "leftover.d"), str(tmp_path / "absent")])
+    assert res["changed"] is False and res["files_removed"] == []

@@ -165,3 +165,52 @@ def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypa
     assert fragment.read_text() == '{"storage-driver": "devicemapper"}'
     assert json.loads((tmp_path / "daemon.json").read_text()) == config
     assert ["/usr/bin/systemctl", "start", "docker.service"] in calls
+
+
+def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(monkeypatch, tmp_path):
+    # As above: after the restart docker info answers as a 20.10 CLI with no engine (recorded). The drop-in (a symlink
+    # here) and the 0600 settings file come back as they were.
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
+    down = {"now": False}
+    removed_at_restart = []
+
+    def fake_run(self, argv, **kw):
+        if os.path.basename(argv[0]) == "timeout":
+            argv = argv[2:]
+        if argv[1:3] == ["info", "--format"]:
+            return ENGINE_DOWN_20_10 if down["now"] else (0, recorded_info("engine-20.10-full.json"), "")
+        if argv[1] == "ps":
+            return 0, "web\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
+            return 0, "FragmentPath=\nDropInPaths=\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
+            return 0, "0\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "restart":
+            removed_at_restart.append(not os.path.lexists(str(dropin)) and not env.exists())
+            down["now"] = True
+            return 0, "", ""
+        if argv[0] in ("/usr/bin/systemctl", "/usr/bin/journalctl"):
+            return 0, "", ""
+        raise AssertionError("ran %s" % argv)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
+    tmp_path.chmod(0o755)
+    (tmp_path / "fragments").mkdir()
+    config = {"live-restore": True}
+    (tmp_path / "daemon.json").write_text(json.dumps(config))
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": ["live-restore"], "files": {}}))
+    real_dropin, dropin, env = tmp_path / "real-proxy.conf", tmp_path / "http-proxy.conf", tmp_path / "proxy.env"
+    real_dropin.write_text("[Service]\nEnvironmentFile=%s\n" % env)
+    dropin.symlink_to(real_dropin)
+    env.write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
+    env.chmod(0o600)
+    kind, res = run_main(ddc.main, dict(options=config, path=str(tmp_path / "daemon.json"),
+                                        state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
+                                        remove_files=[str(dropin), str(env)], timeout=0))
+    assert kind == "Fail" and res["action"] == "rolled_back" and res["files_removed"] == [str(dropin), str(env)]
+    assert removed_at_restart == [True] and "s3cret" not in json.dumps(res)
+    assert os.readlink(str(dropin)) == str(real_dropin)
+    assert env.read_text() == "HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n"
+    assert oct(env.stat().st_mode & 0o777) == "0o600"
