@@ -344,6 +344,8 @@ class Transaction(object):
                            fragments_changed=[], directories_changed=[], socket_changed=False, files_removed=[])
         self.fragments = {}  # path: (bytes on the host or None, bytes wanted), for the fragments given
         self.removals = []  # (path, ("link", target) or ("file", bytes, mode)), for the files to remove
+        self.written = False  # the fragments and removals are done (and not put back)
+        self.dirs_made = []
 
     # -- reading ---------------------------------------------------------------------------------------------
     def state(self):
@@ -387,15 +389,16 @@ class Transaction(object):
         self.fragment_options = []
         for name, options in sorted(p["fragments"].items()):
             if os.path.basename(name) != name or name.startswith(".") or not name.endswith(".json"):
-                self.module.fail_json(msg="fragments: %r is not a file name ending in .json (no directory). "
-                                          "Nothing was changed." % name, **self.result)
+                self.fail("fragments: %r is not a file name ending in .json (no directory). Nothing was changed."
+                          % name)
             if not isinstance(options, dict):
-                self.module.fail_json(msg="fragments: %s is not a dict of daemon options. Nothing was changed."
-                                          % name, **self.result)
+                self.fail("fragments: %s is not a dict of daemon options. Nothing was changed." % name)
             path = os.path.join(p["fragments_dir"], name)
             self.fragment_options.append((path, options))
+            if os.path.isdir(path):
+                self.fail("%s is a directory, not a fragment. Nothing was changed." % path)
             before = None
-            if os.path.lexists(path):
+            if os.path.exists(path):  # a dangling symlink is replaced like an absent file
                 with open(path, "rb") as f:
                     before = f.read()
             wanted = (json.dumps(options, indent=4, sort_keys=True, separators=(",", ": ")) + "\n").encode("utf-8")
@@ -419,7 +422,7 @@ class Transaction(object):
                 continue
             seen.add(real)
             if os.path.exists(real) and not os.path.isdir(real):
-                self.module.fail_json(msg="%s is not a directory. Nothing was changed." % directory, **self.result)
+                self.fail("%s is not a directory. Nothing was changed." % directory)
             if not os.path.exists(real) or _attributes_differ(real, DIR_MODE):
                 self.result["directories_changed"].append(directory)
         self.result["fragments_changed"] = sorted(self.fragments)
@@ -437,13 +440,21 @@ class Transaction(object):
                     self.fail("Could not create %s: %s" % (directory, e))
             os.chmod(real, DIR_MODE)
             os.chown(real, 0, 0)
+            self.dirs_made.append(directory)
+        self.written = True
         for path, (_before, wanted) in sorted(self.fragments.items()):
             _files.write_atomic(self.module, path, wanted, mode=FRAGMENT_MODE)
         for path, _was in self.removals:
-            os.unlink(path)
+            try:
+                os.unlink(path)
+            except OSError as e:
+                self.put_back_fragments()
+                self.fail("Could not remove %s: %s. The files this call had changed were put back; nothing else was "
+                          "changed." % (path, e))
 
     def put_back_fragments(self):
         """The fragments written and the files removed, as they were before this call."""
+        self.written = False
         for path, (before, _wanted) in sorted(self.fragments.items()):
             self.put_back(before, path)
         for path, was in reversed(self.removals):
@@ -481,6 +492,12 @@ class Transaction(object):
 
     def fail(self, msg, **extra):
         self.result.update(extra)
+        if not self.written:
+            # Nothing planned was written, or it was put back: the result does not claim it.
+            self.result.update(fragments_changed=[], files_removed=[], directories_changed=list(self.dirs_made))
+            self.result["messages"] = [m for m in self.result["messages"] if not m.startswith("restart: removed ")]
+            if self.result.get("action") != "rolled_back":
+                self.result["changed"] = bool(self.dirs_made)
         self.module.fail_json(msg=msg, **self.result)
 
     def put_back(self, previous_text, path=None):
@@ -584,7 +601,7 @@ class Transaction(object):
         try:
             self.dropin_after = self.wanted_dropin(current)
         except daemon_apply.DaemonApplyError as e:
-            module.fail_json(msg=str(e), **self.result)
+            self.fail(str(e))
         if self.dropin_after == self.dropin_before:
             return self.result
         self.result.update(changed=True, hosts_dropin="written" if self.dropin_after is not None else "removed")
@@ -621,7 +638,8 @@ class Transaction(object):
 
     def run(self):
         self.apply()
-        if self.module.params["socket"] and self.result["action"] != "no_engine":
+        p = self.module.params
+        if p["socket"] and not p["only_hosts_dropin"] and self.result["action"] != "no_engine":
             self.keep_socket(self.module.params["socket"])
         return self.result
 
@@ -636,11 +654,13 @@ class Transaction(object):
             if module.check_mode:
                 # A fresh host in check mode: the install role installed nothing yet.
                 self.result["action"] = "no_engine"
+                if module._diff and self.fragments:
+                    self.result["diff"] = self.fragment_diffs()
                 self.result["messages"].append("check mode: no engine is installed yet, so there is no daemon "
                                                "configuration to check")
                 return self.result
-            module.fail_json(msg="No Docker engine is installed here (no dockerd): run dockerops.host."
-                                 "docker_install_ubuntu or docker_install_centos first.", **self.result)
+            self.fail("No Docker engine is installed here (no dockerd): run dockerops.host."
+                      "docker_install_ubuntu or docker_install_centos first.")
         version = info.get("ServerVersion") if info else None
         root = info.get("DockerRootDir") if info else None
         previous_text = None
@@ -664,7 +684,7 @@ class Transaction(object):
             if version:
                 daemon_config.check_known_keys(new, version)
         except (daemon_apply.DaemonApplyError, daemon_config.DaemonConfigError) as e:
-            module.fail_json(msg=str(e), **self.result)
+            self.fail(str(e))
         self.managed_keys = sorted(k for k in new if k not in kept)
         if kept:
             self.result["messages"].append(

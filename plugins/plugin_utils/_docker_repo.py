@@ -215,9 +215,14 @@ def dpkg_selections_to_change(installed, names, selection, reinstalled=()):
     --allow-change-held-packages leaves it "install"), so for a hold they are
     always listed (dpkg_selections changes nothing where the selection is
     right). apt leaves what it installs at "install", so for "install" they
-    are not: a fresh install sets no selection.
+    are listed only where dpkg had them on hold before (installed or not): a
+    fresh install sets no selection.
     """
-    changes = [name for name in names if name in set(reinstalled)] if selection != "install" else []
+    if selection != "install":
+        changes = [name for name in names if name in set(reinstalled)]
+    else:
+        changes = [name for name in names if name in set(reinstalled)
+                   and (installed.get(name) or {}).get("selection") == "hold"]
     for name in names:
         if name in changes:
             continue

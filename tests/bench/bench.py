@@ -268,6 +268,11 @@ def container_benchmarks(runs, results, prefix="bench-"):
         start_hosts([name])
         results["b_apt_floor"].append(timed([DOCKER, "exec", name, "bash", "-c", FLOOR]))
         remove_hosts([name])
+        # The install role alone on a fresh host: the floor's work plus the key pin, the repository's own read
+        # and the engine's answer.
+        start_hosts([name])
+        measure(results, "a_first_converge_install_role", playbook([name], os.path.join(BENCH_DIR, "install-only.yml")))
+        remove_hosts([name])
 
 
 def fleet_benchmarks(runs, results, sizes, prefix="bench-", keep=False):
@@ -334,6 +339,8 @@ def vm_benchmarks(runs, results):
 
 ROWS = [
     ("a_first_converge", "(a) first converge, site.yml, fresh Debian 12", "b_apt_floor", "<= 2x apt floor (#21)"),
+    ("a_first_converge_install_role", "(a) first converge, install role alone", "b_apt_floor",
+     "<= 1.5x apt floor (#21)"),
     ("b_apt_floor", "(b) floor: same packages with apt-get", None, ""),
     ("c_rerun_site", "(c) no-change rerun, site.yml", None, "<= 8 s (#21)"),
     ("c_rerun_site_docker", "(c) same, through the lab's docker connection", "c_rerun_site", ""),

@@ -55,7 +55,8 @@ def run(monkeypatch, tmp_path):
             (tmp_path / "state").mkdir(exist_ok=True)
             (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps(state))
         params = dict(options=options, path=str(path), state_dir=str(tmp_path / "state"),
-                      fragments_dir=str(tmp_path / "fragments"), _ansible_check_mode=True, _ansible_diff=True)
+                      fragments_dir=str(tmp_path / "fragments"), hosts_dropin=str(tmp_path / "hosts.conf"),
+                      _ansible_check_mode=True, _ansible_diff=True)
         params.update(args)
         return run_main(ddc.main, params)
     _run.calls, _run.answers = calls, answers
@@ -348,3 +349,23 @@ def test_a_proxy_no_longer_wanted_would_be_removed_with_a_restart_and_its_settin
     kind, res = run(wanted, current=wanted, state={"config": wanted, "managed_keys": ["live-restore"]},
                     remove_files=[str(tmp_path / "leftover.d"), str(tmp_path / "absent")])
     assert res["changed"] is False and res["files_removed"] == []
+
+
+def test_a_directory_at_a_fragment_path_is_refused_naming_it(run, tmp_path):
+    (tmp_path / "fragments" / "40-storage.json").mkdir()
+    kind, res = run({}, current={}, fragments={"40-storage.json": STORAGE})
+    assert kind == "Fail" and res["msg"] == "%s is a directory, not a fragment. Nothing was changed." % (
+        tmp_path / "fragments" / "40-storage.json")
+    assert res["changed"] is False and res["fragments_changed"] == []
+
+
+def test_a_dangling_symlink_at_a_fragment_path_is_replaced_like_an_absent_file(run, tmp_path):
+    (tmp_path / "fragments" / "40-storage.json").symlink_to(tmp_path / "gone.json")
+    kind, res = run({}, current={}, fragments={"40-storage.json": STORAGE})
+    assert kind == "Exit" and res["fragments_changed"] == [str(tmp_path / "fragments" / "40-storage.json")]
+
+
+def test_only_hosts_dropin_does_not_look_at_the_socket(run, tmp_path):
+    kind, res = run({}, current={}, only_hosts_dropin=True, socket=str(tmp_path / "no.sock"),
+                    _ansible_check_mode=False)
+    assert kind == "Exit" and res["socket_changed"] is False

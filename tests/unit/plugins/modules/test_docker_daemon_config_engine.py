@@ -48,7 +48,8 @@ def host(monkeypatch, tmp_path):
         if current is not None:
             path.write_text(json.dumps(current))
         params = dict(options=options, path=str(path), state_dir=str(tmp_path / "state"),
-                      fragments_dir=str(tmp_path / "fragments"), _ansible_check_mode=check_mode, _ansible_diff=True)
+                      fragments_dir=str(tmp_path / "fragments"), hosts_dropin=str(tmp_path / "hosts.conf"),
+                      _ansible_check_mode=check_mode, _ansible_diff=True)
         params.update(args)
         return run_main(ddc.main, params)
     run.calls, run.path = calls, tmp_path / "daemon.json"
@@ -62,6 +63,8 @@ def test_check_mode_on_a_host_without_an_engine_has_nothing_to_check(host, tmp_p
     assert kind == "Exit" and res["changed"] is True and res["action"] == "no_engine"
     assert res["directories_changed"] == [str(tmp_path / "fragments")]
     assert res["messages"] == ["check mode: no engine is installed yet, so there is no daemon configuration to check"]
+    kind, res = host({}, installed=False, fragments={"40-storage.json": {"storage-driver": "overlay2"}})
+    assert res["action"] == "no_engine" and res["diff"][0]["after"] == '{\n    "storage-driver": "overlay2"\n}\n'
     assert not host.path.exists() and host.calls == [] and not (tmp_path / "fragments").exists()
 
 
@@ -158,8 +161,9 @@ def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypa
     (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": sorted(config), "files": {}}))
     kind, res = run_main(ddc.main, dict(options={"live-restore": True}, path=str(tmp_path / "daemon.json"),
                                         state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
-                                        fragments={"40-storage.json": {"storage-driver": "overlay2"}}, timeout=0))
-    assert kind == "Fail" and res["action"] == "rolled_back" and res["fragments_changed"] == [str(fragment)]
+                                        hosts_dropin=str(tmp_path / "hosts.conf"), fragments={"40-storage.json": {"storage-driver": "overlay2"}}, timeout=0))
+    # Put back: the result does not claim it written.
+    assert kind == "Fail" and res["action"] == "rolled_back" and res["fragments_changed"] == []
     assert res["msg"].startswith("dockerd did not start with the new daemon.json (options changed: "
                                  "storage-driver=\"overlay2\")")
     assert fragment.read_text() == '{"storage-driver": "devicemapper"}'
@@ -208,9 +212,89 @@ def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(
     env.chmod(0o600)
     kind, res = run_main(ddc.main, dict(options=config, path=str(tmp_path / "daemon.json"),
                                         state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
-                                        remove_files=[str(dropin), str(env)], timeout=0))
-    assert kind == "Fail" and res["action"] == "rolled_back" and res["files_removed"] == [str(dropin), str(env)]
+                                        hosts_dropin=str(tmp_path / "hosts.conf"), remove_files=[str(dropin), str(env)], timeout=0))
+    assert kind == "Fail" and res["action"] == "rolled_back" and res["files_removed"] == []
     assert removed_at_restart == [True] and "s3cret" not in json.dumps(res)
     assert os.readlink(str(dropin)) == str(real_dropin)
     assert env.read_text() == "HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n"
     assert oct(env.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.fixture
+def engine28(monkeypatch, tmp_path):
+    """A host whose engine answers as Engine 28.5 does (recorded: live-restore off, dockerd --validate there), with
+    a storage fragment (40-storage.json: devicemapper) and a proxy (drop-in and 0600 settings) under tmp_path.
+    answers["validate"]: dockerd --validate's (rc, out, err); calls: what ran."""
+    patch_exits(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
+    monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
+    answers = {"validate": (0, "", "")}
+    calls = []
+
+    def fake_run(self, argv, **kw):
+        if os.path.basename(argv[0]) == "timeout":
+            argv = argv[2:]
+        calls.append(argv)
+        if argv[1:3] == ["info", "--format"]:
+            return 0, recorded_info("overlay2-28.5.json"), ""
+        if argv[0] == "/usr/bin/dockerd" and argv[1] == "--validate":
+            rc, out, err = answers["validate"]
+            return rc, out, err.replace("%s", argv[-1])
+        if argv[1] == "ps":
+            return 0, "web\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
+            return 0, "FragmentPath=\nDropInPaths=\n", ""
+        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
+            return 0, "0\n", ""
+        if argv[0] in ("/usr/bin/systemctl", "/usr/bin/journalctl"):
+            return 0, "", ""
+        raise AssertionError("ran %s" % argv)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
+    tmp_path.chmod(0o755)
+    (tmp_path / "fragments").mkdir()
+    (tmp_path / "fragments" / "40-storage.json").write_text('{"storage-driver": "devicemapper"}')
+    config = {"storage-driver": "devicemapper"}
+    (tmp_path / "daemon.json").write_text(json.dumps(config))
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": [], "files": {}}))
+    (tmp_path / "proxy.conf").write_text("[Service]\nEnvironmentFile=%s\n" % (tmp_path / "proxy.env"))
+    (tmp_path / "proxy.env").write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
+    (tmp_path / "proxy.env").chmod(0o600)
+
+    def run(options):
+        return run_main(ddc.main, dict(options=options, path=str(tmp_path / "daemon.json"),
+                                       state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
+                                       hosts_dropin=str(tmp_path / "hosts.conf"),
+                                       fragments={"40-storage.json": {"storage-driver": "overlay2"}},
+                                       remove_files=[str(tmp_path / "proxy.conf"), str(tmp_path / "proxy.env")],
+                                       timeout=0))
+    run.answers, run.calls = answers, calls
+    return run
+
+
+def unchanged(tmp_path):
+    return ((tmp_path / "fragments" / "40-storage.json").read_text() == '{"storage-driver": "devicemapper"}'
+            and json.loads((tmp_path / "daemon.json").read_text()) == {"storage-driver": "devicemapper"}
+            and (tmp_path / "proxy.conf").exists() and oct((tmp_path / "proxy.env").stat().st_mode & 0o777) == "0o600")
+
+
+def test_nothing_is_written_when_dockerd_validate_refuses(engine28, tmp_path):
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "docker_cli",
+                           "dockerd-validate-log-level-26.1.5.stderr")) as f:
+        engine28.answers["validate"] = (1, "", f.read())
+    kind, res = engine28({"log-level": "loud"})
+    assert kind == "Fail" and "refused the new daemon.json" in res["msg"] and "invalid logging level: loud" in res["msg"]
+    assert res["changed"] is False and res["fragments_changed"] == [] and res["files_removed"] == []
+    assert not any(m.startswith("restart: removed") for m in res["messages"])
+    assert unchanged(tmp_path) and not any(argv[0] == "/usr/bin/systemctl" and argv[1] in ("restart", "kill", "stop")
+                                           for argv in engine28.calls)
+
+
+def test_a_failed_live_restore_reload_puts_the_fragment_and_the_proxy_back(engine28, tmp_path):
+    # The engine has live-restore off (recorded); the storage change restarts, so live-restore is turned on by a reload
+    # first, and the engine does not show it (docker info keeps answering LiveRestoreEnabled false).
+    kind, res = engine28({"live-restore": True})
+    assert kind == "Fail" and res["msg"].startswith("Turning live-restore on by a reload failed")
+    assert ["/usr/bin/systemctl", "kill", "--signal=HUP", "--kill-who=main", "docker.service"] in engine28.calls
+    assert unchanged(tmp_path) and res["fragments_changed"] == [] and res["files_removed"] == []
+    assert "s3cret" not in json.dumps(res)

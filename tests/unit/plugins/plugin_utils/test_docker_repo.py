@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from ansible_collections.dockerops.host.plugins.plugin_utils import _docker_repo as dr
@@ -225,5 +227,12 @@ def test_what_apt_installs_at_install_needs_no_selection():
     # Held before and upgraded with the pin dropped: the hold goes.
     held = {"docker-ce": {"installed": True, "version": "5:26.1.5", "selection": "hold"}}
     assert dr.dpkg_selections_to_change(held, names, "install", reinstalled=names) == ["docker-ce"]
+    # Removed, but left on hold (recorded, ../../fixtures/dpkg_query/README.md): apt installs it again, the hold goes.
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "dpkg_query",
+                           "bookworm-removed-held.out")) as f:
+        left = dr.dpkg_packages(f.read())
+    assert left["python3-apt"]["installed"] is False and left["python3-apt"]["selection"] == "hold"
+    assert dr.dpkg_selections_to_change(left, ["python3-apt", "docker-ce"], "install",
+                                        reinstalled=["python3-apt", "docker-ce"]) == ["python3-apt"]
     # A pin on a fresh install: every package is held.
     assert dr.dpkg_selections_to_change({}, names, "hold", reinstalled=names) == names
