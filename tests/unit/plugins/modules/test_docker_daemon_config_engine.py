@@ -122,14 +122,19 @@ def test_dockerd_validate_is_not_run_before_engine_23_or_without_dockerd(host, m
     assert host.calls == []
 
 
-def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypatch, tmp_path):
-    # The storage options restart the engine; after the restart docker info answers as a 20.10 CLI does with no
-    # engine behind the socket (recorded): daemon.json and the fragment are put back as they were, the engine started
-    # again on them, and the failure says so.
+@pytest.fixture
+def engine(monkeypatch, tmp_path):
+    """run(options, config, **args) -> (kind, result): a real run on a host whose daemon.json is config, and so is the
+    record of what the engine last took, under tmp_path (fragments/, state/, no hosts drop-in), timeout 0.
+    run.state: "info", the recorded docker info the engine answers with (Engine 28.5: live-restore off, dockerd
+    --validate there; engine-20.10-full: live-restore on, no --validate); "validate", dockerd --validate's (rc, out,
+    err); "fails_restart": after systemctl restart, docker info answers as the 20.10 CLI with no engine behind the
+    socket (recorded); "on_restart", called at that restart. run.calls: what ran."""
     patch_exits(monkeypatch)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
     monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
-    down = {"now": False}
+    state = {"info": "overlay2-28.5.json", "validate": (0, "", ""), "fails_restart": False, "on_restart": None,
+             "down": False}
     calls = []
 
     def fake_run(self, argv, **kw):
@@ -137,7 +142,10 @@ def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypa
             argv = argv[2:]
         calls.append(argv)
         if argv[1:3] == ["info", "--format"]:
-            return ENGINE_DOWN_20_10 if down["now"] else (0, recorded_info("engine-20.10-full.json"), "")
+            return ENGINE_DOWN_20_10 if state["down"] else (0, recorded_info(state["info"]), "")
+        if argv[0] == "/usr/bin/dockerd" and argv[1] == "--validate":
+            rc, out, err = state["validate"]
+            return rc, out, err.replace("%s", argv[-1])
         if argv[1] == "ps":
             return 0, "web\n", ""
         if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
@@ -145,55 +153,9 @@ def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(monkeypa
         if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
             return 0, "0\n", ""
         if argv[0] == "/usr/bin/systemctl" and argv[1] == "restart":
-            down["now"] = True  # the engine does not come up on the new configuration
-            return 0, "", ""
-        if argv[0] == "/usr/bin/systemctl" or argv[0] == "/usr/bin/journalctl":
-            return 0, "", ""
-        raise AssertionError("ran %s" % argv)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
-    tmp_path.chmod(0o755)
-    (tmp_path / "fragments").mkdir()
-    fragment = tmp_path / "fragments" / "40-storage.json"
-    fragment.write_text('{"storage-driver": "devicemapper"}')
-    (tmp_path / "daemon.json").write_text(json.dumps({"live-restore": True, "storage-driver": "devicemapper"}))
-    config = {"live-restore": True, "storage-driver": "devicemapper"}
-    (tmp_path / "state").mkdir()
-    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": sorted(config), "files": {}}))
-    kind, res = run_main(ddc.main, dict(options={"live-restore": True}, path=str(tmp_path / "daemon.json"),
-                                        state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
-                                        hosts_dropin=str(tmp_path / "hosts.conf"), fragments={"40-storage.json": {"storage-driver": "overlay2"}}, timeout=0))
-    # Put back: the result does not claim it written.
-    assert kind == "Fail" and res["action"] == "rolled_back" and res["fragments_changed"] == []
-    assert res["msg"].startswith("dockerd did not start with the new daemon.json (options changed: "
-                                 "storage-driver=\"overlay2\")")
-    assert fragment.read_text() == '{"storage-driver": "devicemapper"}'
-    assert json.loads((tmp_path / "daemon.json").read_text()) == config
-    assert ["/usr/bin/systemctl", "start", "docker.service"] in calls
-
-
-def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(monkeypatch, tmp_path):
-    # As above: after the restart docker info answers as a 20.10 CLI with no engine (recorded). The drop-in (a symlink
-    # here) and the 0600 settings file come back as they were.
-    patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
-    monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
-    down = {"now": False}
-    removed_at_restart = []
-
-    def fake_run(self, argv, **kw):
-        if os.path.basename(argv[0]) == "timeout":
-            argv = argv[2:]
-        if argv[1:3] == ["info", "--format"]:
-            return ENGINE_DOWN_20_10 if down["now"] else (0, recorded_info("engine-20.10-full.json"), "")
-        if argv[1] == "ps":
-            return 0, "web\n", ""
-        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
-            return 0, "FragmentPath=\nDropInPaths=\n", ""
-        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
-            return 0, "0\n", ""
-        if argv[0] == "/usr/bin/systemctl" and argv[1] == "restart":
-            removed_at_restart.append(not os.path.lexists(str(dropin)) and not env.exists())
-            down["now"] = True
+            if state["on_restart"]:
+                state["on_restart"]()
+            state["down"] = state["fails_restart"]
             return 0, "", ""
         if argv[0] in ("/usr/bin/systemctl", "/usr/bin/journalctl"):
             return 0, "", ""
@@ -201,18 +163,50 @@ def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(
     monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
     tmp_path.chmod(0o755)
     (tmp_path / "fragments").mkdir()
-    config = {"live-restore": True}
-    (tmp_path / "daemon.json").write_text(json.dumps(config))
     (tmp_path / "state").mkdir()
-    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": ["live-restore"], "files": {}}))
+
+    def run(options, config, **args):
+        (tmp_path / "daemon.json").write_text(json.dumps(config))
+        (tmp_path / "state" / "daemon.json.applied").write_text(
+            json.dumps({"config": config, "managed_keys": sorted(k for k in config if k in options), "files": {}}))
+        params = dict(options=options, path=str(tmp_path / "daemon.json"), state_dir=str(tmp_path / "state"),
+                      fragments_dir=str(tmp_path / "fragments"), hosts_dropin=str(tmp_path / "hosts.conf"), timeout=0)
+        params.update(args)
+        return run_main(ddc.main, params)
+    run.state, run.calls = state, calls
+    return run
+
+
+def test_a_handed_fragment_is_put_back_when_the_engine_does_not_come_up(engine, tmp_path):
+    # The storage options restart the engine, which does not come up: daemon.json and the fragment are put back as
+    # they were, the engine started again on them, and the failure says so.
+    engine.state.update(info="engine-20.10-full.json", fails_restart=True)
+    fragment = tmp_path / "fragments" / "40-storage.json"
+    fragment.write_text('{"storage-driver": "devicemapper"}')
+    config = {"live-restore": True, "storage-driver": "devicemapper"}
+    kind, res = engine({"live-restore": True}, config, fragments={"40-storage.json": {"storage-driver": "overlay2"}})
+    # Put back: the result does not claim it written.
+    assert kind == "Fail" and res["action"] == "rolled_back" and res["fragments_changed"] == []
+    assert res["msg"].startswith("dockerd did not start with the new daemon.json (options changed: "
+                                 "storage-driver=\"overlay2\")")
+    assert fragment.read_text() == '{"storage-driver": "devicemapper"}'
+    assert json.loads((tmp_path / "daemon.json").read_text()) == config
+    assert ["/usr/bin/systemctl", "start", "docker.service"] in engine.calls
+
+
+def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(engine, tmp_path):
+    # As above. The drop-in (a symlink here) and the 0600 settings file are gone at the restart and come back as
+    # they were.
     real_dropin, dropin, env = tmp_path / "real-proxy.conf", tmp_path / "http-proxy.conf", tmp_path / "proxy.env"
+    removed_at_restart = []
+    engine.state.update(info="engine-20.10-full.json", fails_restart=True, on_restart=lambda: removed_at_restart.append(
+        not os.path.lexists(str(dropin)) and not env.exists()))
     real_dropin.write_text("[Service]\nEnvironmentFile=%s\n" % env)
     dropin.symlink_to(real_dropin)
     env.write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
     env.chmod(0o600)
-    kind, res = run_main(ddc.main, dict(options=config, path=str(tmp_path / "daemon.json"),
-                                        state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
-                                        hosts_dropin=str(tmp_path / "hosts.conf"), remove_files=[str(dropin), str(env)], timeout=0))
+    config = {"live-restore": True}
+    kind, res = engine(config, config, remove_files=[str(dropin), str(env)])
     assert kind == "Fail" and res["action"] == "rolled_back" and res["files_removed"] == []
     assert removed_at_restart == [True] and "s3cret" not in json.dumps(res)
     assert os.readlink(str(dropin)) == str(real_dropin)
@@ -221,54 +215,19 @@ def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(
 
 
 @pytest.fixture
-def engine28(monkeypatch, tmp_path):
-    """A host whose engine answers as Engine 28.5 does (recorded: live-restore off, dockerd --validate there), with
-    a storage fragment (40-storage.json: devicemapper) and a proxy (drop-in and 0600 settings) under tmp_path.
-    answers["validate"]: dockerd --validate's (rc, out, err); calls: what ran."""
-    patch_exits(monkeypatch)
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: "/usr/bin/" + name)
-    monkeypatch.setattr(ddc.time, "sleep", lambda s: None)
-    answers = {"validate": (0, "", "")}
-    calls = []
-
-    def fake_run(self, argv, **kw):
-        if os.path.basename(argv[0]) == "timeout":
-            argv = argv[2:]
-        calls.append(argv)
-        if argv[1:3] == ["info", "--format"]:
-            return 0, recorded_info("overlay2-28.5.json"), ""
-        if argv[0] == "/usr/bin/dockerd" and argv[1] == "--validate":
-            rc, out, err = answers["validate"]
-            return rc, out, err.replace("%s", argv[-1])
-        if argv[1] == "ps":
-            return 0, "web\n", ""
-        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show" and "FragmentPath" in argv:
-            return 0, "FragmentPath=\nDropInPaths=\n", ""
-        if argv[0] == "/usr/bin/systemctl" and argv[1] == "show":
-            return 0, "0\n", ""
-        if argv[0] in ("/usr/bin/systemctl", "/usr/bin/journalctl"):
-            return 0, "", ""
-        raise AssertionError("ran %s" % argv)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", fake_run)
-    tmp_path.chmod(0o755)
-    (tmp_path / "fragments").mkdir()
+def engine28(engine, tmp_path):
+    """engine (Engine 28.5) with a storage fragment (40-storage.json: devicemapper, handed overlay2) and a proxy no
+    longer wanted (drop-in and 0600 settings) under tmp_path: run(options)."""
     (tmp_path / "fragments" / "40-storage.json").write_text('{"storage-driver": "devicemapper"}')
-    config = {"storage-driver": "devicemapper"}
-    (tmp_path / "daemon.json").write_text(json.dumps(config))
-    (tmp_path / "state").mkdir()
-    (tmp_path / "state" / "daemon.json.applied").write_text(json.dumps({"config": config, "managed_keys": [], "files": {}}))
     (tmp_path / "proxy.conf").write_text("[Service]\nEnvironmentFile=%s\n" % (tmp_path / "proxy.env"))
     (tmp_path / "proxy.env").write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
     (tmp_path / "proxy.env").chmod(0o600)
 
     def run(options):
-        return run_main(ddc.main, dict(options=options, path=str(tmp_path / "daemon.json"),
-                                       state_dir=str(tmp_path / "state"), fragments_dir=str(tmp_path / "fragments"),
-                                       hosts_dropin=str(tmp_path / "hosts.conf"),
-                                       fragments={"40-storage.json": {"storage-driver": "overlay2"}},
-                                       remove_files=[str(tmp_path / "proxy.conf"), str(tmp_path / "proxy.env")],
-                                       timeout=0))
-    run.answers, run.calls = answers, calls
+        return engine(options, {"storage-driver": "devicemapper"},
+                      fragments={"40-storage.json": {"storage-driver": "overlay2"}},
+                      remove_files=[str(tmp_path / "proxy.conf"), str(tmp_path / "proxy.env")])
+    run.answers, run.calls = engine.state, engine.calls
     return run
 
 
