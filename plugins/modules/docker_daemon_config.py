@@ -314,13 +314,13 @@ class Engine(object):
         return rc == 0, (err or out).strip()
 
 
-def _attributes_differ(path, mode):
-    """Whether path (followed) is not root's with this mode; False when it is absent."""
+def _attributes_differ(path, mode, gid=0):
+    """Whether path (followed) is not owned by root and group gid with this mode; False when it is absent."""
     try:
         st = os.stat(path)
     except OSError:
         return False
-    return st.st_uid != 0 or st.st_gid != 0 or stat.S_IMODE(st.st_mode) != mode
+    return st.st_uid != 0 or st.st_gid != gid or stat.S_IMODE(st.st_mode) != mode
 
 
 def _read_json(module, path, what):
@@ -617,9 +617,7 @@ class Transaction(object):
 
     def keep_socket(self, path):
         """The engine's socket root's, group docker, mode 0660 (as Docker's socket unit makes it)."""
-        try:
-            st = os.stat(path)
-        except OSError:
+        if not os.path.exists(path):
             if self.module.check_mode:
                 return  # an engine this call would start
             self.fail("The engine answers, but its socket %s is not there." % path)
@@ -628,7 +626,7 @@ class Transaction(object):
         except KeyError:
             self.fail("The group docker does not exist, so %s cannot be given to it (the engine packages create it)."
                       % path)
-        if st.st_uid == 0 and st.st_gid == gid and stat.S_IMODE(st.st_mode) == 0o660:
+        if not _attributes_differ(path, 0o660, gid):
             return
         self.result.update(changed=True, socket_changed=True)
         self.result["messages"].append("%s set to owner root, group docker, mode 0660" % path)

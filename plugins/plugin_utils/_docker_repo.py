@@ -218,11 +218,9 @@ def dpkg_selections_to_change(installed, names, selection, reinstalled=()):
     are listed only where dpkg had them on hold before (installed or not): a
     fresh install sets no selection.
     """
-    if selection != "install":
-        changes = [name for name in names if name in set(reinstalled)]
-    else:
-        changes = [name for name in names if name in set(reinstalled)
-                   and (installed.get(name) or {}).get("selection") == "hold"]
+    reinstalled = set(reinstalled)
+    changes = [name for name in names if name in reinstalled
+               and (selection != "install" or (installed.get(name) or {}).get("selection") == "hold")]
     for name in names:
         if name in changes:
             continue
