@@ -176,6 +176,36 @@ record() {  # record SUITE RC SECONDS
 # A suite that hangs stops at this limit (seconds) and fails, so that its lane goes on.
 SUITE_TIMEOUT="${DOCKEROPS_SUITE_TIMEOUT:-3600}"
 
+# Just before a suite's limit: what it is waiting on, into its log (the log's
+# tail is what a failed run prints): the suite's processes with their ages in
+# seconds, every ssh and QEMU process here (ssh masters detach from the suite),
+# and the last lines of each running lab VM's console.
+hang_report() {  # hang_report PGID
+  local run
+  echo "=== hang report: ${SUITE_TIMEOUT} s (DOCKEROPS_SUITE_TIMEOUT) nearly reached; the suite's processes ==="
+  ps -eo pid=,pgid=,etimes=,args= | awk -v g="$1" '$2 == g' | cut -c1-400
+  echo "=== ssh and QEMU processes on this machine ==="
+  ps -eo pid=,etimes=,args= | awk '$3 ~ /(^|\/)(ssh|qemu-system-x86_64)$/ || $3 == "ssh:"' | cut -c1-400
+  for run in "${DOCKEROPS_CACHE:-/nonexistent}"/run/*/; do
+    [ -e "${run}qemu.pid" ] && kill -0 "$(cat "${run}qemu.pid")" 2>/dev/null || continue
+    echo "=== the last 40 lines of ${run}console.log ==="
+    tail -40 "${run}console.log" | sed 's/\x1b\[[0-9;?!]*[A-Za-z]//g; s/\x1b\][^\x1b]*//g' | tr -d '\r'
+  done
+}
+
+# A suite under its limit, with the hang report written 30 s before it (timeout
+# makes itself the suite's process group leader: its PID is the group).
+run_limited() {  # run_limited SUITE LOG
+  local tpid wpid rc
+  timeout --kill-after=60 "${SUITE_TIMEOUT}" bash "${SELF}" --one "$1" >>"$2" 2>&1 </dev/null & tpid=$!
+  ( trap 'kill "${s}" 2>/dev/null; exit 0' TERM
+    sleep $((SUITE_TIMEOUT > 60 ? SUITE_TIMEOUT - 30 : SUITE_TIMEOUT)) & s=$!; wait "${s}"
+    hang_report "${tpid}" >>"$2" 2>&1 ) </dev/null >/dev/null 2>&1 & wpid=$!
+  wait "${tpid}"; rc=$?
+  kill "${wpid}" 2>/dev/null; wait "${wpid}" 2>/dev/null
+  return "${rc}"
+}
+
 run_lane() {  # run_lane NAME SUITE... : one after another, each into its log
   local lane="$1" suite start rc log; shift
   for suite in "$@"; do
@@ -183,7 +213,7 @@ run_lane() {  # run_lane NAME SUITE... : one after another, each into its log
     printf '\033[1;35m=== [%s lane] %s ===\033[0m  (log: %s)\n' "${lane}" "$(describe "${suite}")" "${log}"
     start=$SECONDS
     : >"${log}"
-    timeout --kill-after=60 "${SUITE_TIMEOUT}" bash "${SELF}" --one "${suite}" >>"${log}" 2>&1 </dev/null; rc=$?
+    run_limited "${suite}" "${log}"; rc=$?
     ((rc == 124 || rc == 137)) && echo "timed out after ${SUITE_TIMEOUT} s (DOCKEROPS_SUITE_TIMEOUT)" >>"${log}"
     record "${suite}" "${rc}" $((SECONDS - start))
   done
