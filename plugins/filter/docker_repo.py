@@ -18,8 +18,6 @@ credentials, query or fragment. Plain http from another host gets a warning.
 the role's variables; `_docker_rpm_plan` does the same for docker_install_centos from package_facts
 (plugin_utils/_docker_repo.py).
 
-`_docker_apt_read_failure` returns apt's words when `apt-get update` of Docker's repository failed, or "".
-
 `pgp_fingerprints` lists the fingerprints of an OpenPGP public key block.
 
 `_pgp_fingerprint` normalizes a full fingerprint (spaces removed, upper case); a key ID is refused. An optional
@@ -76,7 +74,6 @@ class FilterModule(object):
             "_docker_apt_queried": _wrap(docker_repo.apt_queried),
             "_docker_apt_plan": _wrap(docker_repo.apt_plan),
             "_docker_rpm_plan": _wrap(docker_repo.rpm_plan),
-            "_docker_apt_read_failure": _wrap(docker_repo.apt_read_failure),
             "pgp_fingerprints": _wrap(openpgp.fingerprints),
             "_pgp_fingerprint": _wrap(openpgp.normalize_fingerprint),
             "_docker_dpkg_selection_changes": _wrap(docker_repo.dpkg_selections_to_change),

@@ -135,47 +135,11 @@ import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.dockerops.host.plugins.module_utils import _files, _openpgp as openpgp
+from ansible_collections.dockerops.host.plugins.module_utils import _files, _repo_key
 
-MAX_KEY_BYTES = 1024 * 1024  # Docker's key is 3 KB; a mirror serving more is not serving a key.
 KEY_MODE = 0o644
 DIR_MODE = 0o755
-
-
-def _read_key(module, url):
-    """The bytes the mirror serves at url, or fail_json naming the URL and the cause."""
-    p = module.params
-    if url.startswith("file://"):
-        path = url[len("file://"):]
-        try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_KEY_BYTES + 1)
-        except (IOError, OSError) as e:
-            module.fail_json(msg="Could not read Docker's repository key from %s: %s. Nothing was written."
-                             % (url, to_native(e)))
-    else:
-        response, info = fetch_url(module, url, timeout=p["timeout"])
-        if response is None or info.get("status") != 200:
-            module.fail_json(msg="Could not read Docker's repository key from %s: %s. Nothing was written."
-                             % (url, info.get("msg", "no answer")), status=info.get("status"))
-        data = response.read(MAX_KEY_BYTES + 1)
-    if len(data) > MAX_KEY_BYTES:
-        module.fail_json(msg="The file at %s is larger than %d bytes: not a repository key. Nothing was written."
-                         % (url, MAX_KEY_BYTES))
-    return data
-
-
-def _describe(raw):
-    """What a keyring file holds, for --diff (fingerprints only)."""
-    if raw is None:
-        return "(absent)\n"
-    try:
-        return "%s\n" % ", ".join(openpgp.fingerprints(raw))
-    except openpgp.OpenPGPError as e:
-        return "(not a key: %s)\n" % e
 
 
 def _attrs_differ(st):
@@ -198,18 +162,7 @@ def main():
     )
     p = module.params
     url, dest = p["url"], p["dest"]
-    if not url.startswith(("http://", "https://", "file:///")):
-        module.fail_json(msg="url %r must start with http://, https:// or file:///" % url)
-    try:
-        pin = openpgp.normalize_fingerprint(p["fingerprint"], p["pin_variable"])
-    except openpgp.OpenPGPError as e:
-        module.fail_json(msg=str(e))
-
-    data = _read_key(module, url)
-    try:
-        key = openpgp.accept_key(data, pin, p["pin_variable"])
-    except openpgp.OpenPGPError as e:
-        module.fail_json(msg="Refusing the key at %s: %s. Nothing was written." % (url, e), url=url)
+    key = _repo_key.pinned_key(module, url, p["fingerprint"], p["pin_variable"], p["timeout"])
     content = key.raw if p["format"] == "binary" else key.armored().encode("ascii")
 
     current, st = None, None
@@ -221,7 +174,7 @@ def main():
     result = dict(changed=changed, fingerprint=key.fingerprint, key_version=key.version, subkeys=key.subkeys,
                   user_ids=key.user_ids, dest=dest)
     if module._diff and changed:
-        result["diff"] = dict(before_header=dest, after_header=dest, before=_describe(current),
+        result["diff"] = dict(before_header=dest, after_header=dest, before=_repo_key.describe(current),
                               after="%s\n" % key.summary())
         if current == content:
             result["diff"]["before"] = "%s (owner %d:%d, mode %04o)\n" % (

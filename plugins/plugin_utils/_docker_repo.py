@@ -404,20 +404,3 @@ def _rpm_has(entries, spec):
         if fnmatch.fnmatchcase(text, spec):
             return True
     return False
-
-
-def apt_read_failure(rc, stdout="", stderr=""):
-    """apt's words when `apt-get update` of Docker's repository alone failed, or "" when it read it.
-
-    It failed on an error (rc), on a fetch error (rc 0 with "Err:" lines on stdout, "W: Failed to fetch" or "E: "
-    on stderr), or with the lists lock still held after the wait. The words are the "Err:" lines with their
-    indented continuations, then stderr, each trimmed.
-    """
-    out = (stdout or "").splitlines()
-    err = (stderr or "").splitlines()
-    failed = (rc not in (0, None) or any(line.startswith("Err:") for line in out)
-              or any(line.startswith(("W: Failed to fetch", "E: ")) for line in err))
-    if not failed:
-        return ""
-    said = [line.strip() for line in out if line.startswith(("Err:", "  "))] + [line.strip() for line in err]
-    return " ".join(line for line in said if line) or "rc %s and no words" % (rc,)

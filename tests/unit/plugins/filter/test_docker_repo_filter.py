@@ -22,7 +22,7 @@ def filters():
 
 def test_filters_are_registered():
     assert set(filters()) == {"_docker_mirror_url", "_docker_channel", "_docker_apt_queried", "_docker_apt_plan",
-                              "_docker_rpm_plan", "_docker_apt_read_failure", "pgp_fingerprints", "_pgp_fingerprint",
+                              "_docker_rpm_plan", "pgp_fingerprints", "_pgp_fingerprint",
                               "_docker_dpkg_selection_changes", "_docker_runtime_removal_refusal",
                               "_docker_engine_upgrade_refusal"}
 

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from ansible_collections.dockerops.host.plugins.module_utils import _repo_key
 from ansible_collections.dockerops.host.plugins.modules import docker_repo_key
 
 from harness import patch_exits, run_main
@@ -128,7 +129,7 @@ def test_an_unreadable_file_url_is_named(run, tmp_path):
 
 
 def test_an_oversized_file_is_not_a_key(run):
-    kind, res = run(b"\x99" * (docker_repo_key.MAX_KEY_BYTES + 1))
+    kind, res = run(b"\x99" * (_repo_key.MAX_KEY_BYTES + 1))
     assert kind == "Fail" and "larger than" in res["msg"]
 
 

@@ -1,5 +1,5 @@
-"""The install roles' package plans (plugin_utils/_docker_repo.py: apt_queried, apt_plan, rpm_plan, apt_read_failure),
-on dpkg-query, package_facts and apt-get update outputs recorded in the lab's images (fixtures/dpkg_query/README.md,
+"""The install roles' package plans (plugin_utils/_docker_repo.py: apt_queried, apt_plan, rpm_plan),
+on dpkg-query and package_facts outputs recorded in the lab's images (fixtures/dpkg_query/README.md,
 fixtures/package_facts/README.md)."""
 import json
 import os
@@ -37,12 +37,6 @@ NOT_ENFORCED = "Tgo="  # "N\n"
 def dpkg(name):
     with open(os.path.join(FIXTURES, "dpkg_query", name + ".out")) as f:
         return f.read()
-
-
-def apt_update(name):
-    base = os.path.join(FIXTURES, "apt_update", "apt-update-" + name)
-    with open(base + ".rc") as rc, open(base + ".stdout") as out, open(base + ".stderr") as err:
-        return int(rc.read()), out.read(), err.read()
 
 
 def plan(text, **kwargs):
@@ -259,30 +253,6 @@ def test_rpm_plan_refuses_bad_inputs_naming_the_variable():
         rpm(major="Stream")
 
 
-@pytest.mark.parametrize("case, failed", [("ok", False), ("wrong-key", True), ("missing", True), ("refused", True)])
-def test_apt_read_failure_on_recorded_updates(case, failed):
-    rc, out, err = apt_update(case)
-    words = dr.apt_read_failure(rc, out, err)
-    assert bool(words) is failed
-    if failed:
-        assert words.endswith(err.splitlines()[-1].strip())
-
-
-def test_apt_read_failure_words():
-    rc, out, err = apt_update("refused")
-    assert rc == 0
-    assert dr.apt_read_failure(rc, out, err).startswith(
-        "Err:1 http://127.0.0.1:9/linux/debian bookworm InRelease Could not connect to 127.0.0.1:9 (127.0.0.1). - "
-        "connect (111: Connection refused) W: Failed to fetch")
-    rc, out, err = apt_update("wrong-key")
-    assert "NO_PUBKEY C495BFF2916AFB0D" in dr.apt_read_failure(rc, out, err)
-    # A lock still held after the wait: apt's own words, and a failure with none.
-    assert dr.apt_read_failure(100, "", "E: Could not get lock /var/lib/apt/lists/lock.\n") == (
-        "E: Could not get lock /var/lib/apt/lists/lock.")
-    assert dr.apt_read_failure(100, "Reading package lists...\n", "") == "rc 100 and no words"
-    assert dr.apt_read_failure(None, "", "") == ""
-
-
 @pytest.mark.parametrize("value", [27.3, 27.1, True])
 def test_an_unquoted_version_is_refused_naming_the_variable(value):
     # YAML reads `docker_install_version: 27.10` as the number 27.1: only the user's quotes keep the zero.
@@ -297,10 +267,3 @@ def test_a_whole_number_version_is_its_digits():
     assert plan("", version=27)["version_spec"] == "5:27.*"
     assert rpm(version=27)["version_spec"] == "27.*"
     assert plan("", version=None)["version_spec"] == ""
-
-
-def test_the_read_failure_filter_is_apt_read_failure():
-    from ansible_collections.dockerops.host.plugins.filter.docker_repo import FilterModule
-    rc, out, err = apt_update("missing")
-    assert FilterModule().filters()["_docker_apt_read_failure"](rc, out, err) == dr.apt_read_failure(rc, out, err)
-    assert FilterModule().filters()["_docker_apt_read_failure"](rc, out, err).startswith("Err:4 file:/srv/nowhere")
