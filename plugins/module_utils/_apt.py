@@ -43,9 +43,10 @@ def update_argv(apt_get, definition):
             "-o", "APT::Get::List-Cleanup=0", "-o", "Acquire::Retries=3"]
 
 
-def update_one(module, definition, lock_timeout):
-    """Run that read, again while another apt holds the lists lock and lock_timeout (s) allows: (rc, out, err)."""
-    argv = update_argv(module.get_bin_path("apt-get", required=True), definition)
+def update_one(module, apt_get, definition, lock_timeout):
+    """Run that read with apt_get (its path), again while another apt holds the lists lock and lock_timeout (s)
+    allows: (rc, out, err)."""
+    argv = update_argv(apt_get, definition)
     deadline = time.monotonic() + lock_timeout
     while True:
         rc, out, err = module.run_command(argv, environ_update=C_LOCALE)

@@ -19,8 +19,9 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_native
 
 
-def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
-    """Write content (bytes) to path; fail_json naming the path when it cannot."""
+def _temporary_copy(path, content, mode, dir_mode):
+    """A temporary file beside path holding content, synced, root-owned with mode (its directory made with dir_mode
+    when missing); its name. OSError when it cannot be made (nothing is left behind then)."""
     directory = os.path.dirname(path) or "."
     tmp = None
     try:
@@ -34,13 +35,33 @@ def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
             os.fsync(f.fileno())  # a power cut leaves the old file or the new one, never an empty one
         os.chmod(tmp, mode)
         os.chown(tmp, 0, 0)
-    except (IOError, OSError) as e:
+    except (IOError, OSError):
         if tmp and os.path.exists(tmp):
             os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_atomic(module, path, content, mode=0o644, dir_mode=0o755):
+    """Write content (bytes) to path; fail_json naming the path when it cannot."""
+    try:
+        tmp = _temporary_copy(path, content, mode, dir_mode)
+    except (IOError, OSError) as e:
         module.fail_json(msg="Could not write %s: %s" % (path, to_native(e)))
     module.atomic_move(tmp, path)
     os.chmod(path, mode)
     os.chown(path, 0, 0)
+
+
+def replace(path, content, mode=0o644, dir_mode=0o755):
+    """write_atomic for a caller that must undo its earlier writes when one fails: OSError instead of fail_json
+    (a plain rename, no SELinux context carried over)."""
+    tmp = _temporary_copy(path, content, mode, dir_mode)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.unlink(tmp)
+        raise
 
 
 def read_text(path):

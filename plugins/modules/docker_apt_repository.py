@@ -24,11 +24,13 @@ description:
     removed in their order, for example older definitions of the same repository and keyrings no longer named.
     A directory is never removed, and a link is removed as a link.
   - A key that is not exactly the pinned one is refused before anything is written.
-  - No backup file is left beside the keyring or the definition. The previous contents are kept in memory for
-    the put-back.
-  - A run cut off between the write and apt's read (a killed controller, a lost host) leaves a marker beside
-    the keyring (C(.<definition's name>.dockerops-unread)). The next run reads the repository again even
-    when nothing changes, and removes the marker once apt has read it.
+  - A write that fails puts back what was already written, keyring first, and fails naming the error.
+  - No backup file is left beside the keyring or the definition. Before the first write, a journal beside the
+    keyring (C(.<definition's name>.dockerops-unread), root, C(0600)) keeps what both files were. It is
+    removed once apt has read the repository, or once both are put back.
+  - A run cut off before that (a killed controller, a lost host) leaves the journal. The next run reads the
+    repository again even when nothing is left to write, and when apt cannot read it, puts back what the
+    journal holds, not what the cut-off run left.
 version_added: 0.2.0
 author: dockerops.host maintainers (@dockerops)
 options:
@@ -64,7 +66,8 @@ options:
   leftovers:
     description:
       - Files removed, in this order, once apt has read the repository, or when nothing had to be read.
-      - Neither O(keyring) nor O(definition) may be among them.
+      - Neither O(keyring), O(definition) nor the journal may be among them, under any name (links and C(..) are
+        resolved).
     type: list
     elements: path
     default: []
@@ -149,7 +152,9 @@ definition_changed:
   returned: success
   type: bool
 repository_changed:
-  description: Whether the keyring or the definition was written (or would be): apt's view of the repository changed.
+  description: >-
+    Whether apt's view of the repository changes: the keyring or the definition was written (or would be), or a
+    cut-off run's journal was found.
   returned: success
   type: bool
 apt_read:
@@ -165,60 +170,123 @@ rc:
   description: apt-get's exit status, when apt could not read the repository.
   returned: failure to read
   type: int
+stdout:
+  description: apt-get's output, when apt could not read the repository.
+  returned: failure to read
+  type: str
+stderr:
+  description: apt-get's error output, when apt could not read the repository.
+  returned: failure to read
+  type: str
 """
 
+import base64
+import json
 import os
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 
 from ansible_collections.dockerops.host.plugins.module_utils import _apt, _files, _repo_key
 
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+JOURNAL_MODE = 0o600
+# The write order, and the put-back order: cut off between the two, the working definition still names the
+# keyring that verifies it.
+FILES = ("keyring", "definition")
 
 
-def _current(module, path, option):
-    """(bytes, stat) of path, (None, None) when absent; fail_json naming the option when it is a directory."""
+def _state(module, path, option):
+    """What is at path, as a put-back restores it: {content, mode, uid, gid}, or None when nothing (or a dangling
+    link) is there; fail_json naming the option when it is a directory."""
     if os.path.isdir(path):
         module.fail_json(msg="%s %s is a directory. Nothing was written." % (option, path))
-    if not os.path.lexists(path) or not os.path.exists(path):
-        return None, None
+    if not os.path.exists(path):
+        return None
+    st = os.stat(path)
     with open(path, "rb") as f:
-        return f.read(), os.stat(path)
+        return dict(content=f.read(), mode=stat.S_IMODE(st.st_mode), uid=st.st_uid, gid=st.st_gid)
 
 
-def _differs(current, st, wanted):
-    return current != wanted or st.st_uid != 0 or st.st_gid != 0 or stat.S_IMODE(st.st_mode) != FILE_MODE
+def _differs(state, wanted):
+    return (state is None or state["content"] != wanted or (state["uid"], state["gid"]) != (0, 0)
+            or state["mode"] != FILE_MODE)
 
 
-def _put_back(module, path, before, st):
-    """path as it was: its earlier bytes and mode, or absent."""
-    if before is None:
-        if os.path.lexists(path):
-            os.unlink(path)
+def _same(state, previous):
+    if state is None or previous is None:
+        return state is previous
+    return state["content"] == previous["content"] and state["mode"] == previous["mode"]
+
+
+def _journal_text(previous):
+    """The journal: what both files were before this transaction, for a later run to put back."""
+    return to_bytes(json.dumps(dict(
+        (name, None if state is None else dict(content=to_text(base64.b64encode(state["content"])),
+                                               mode=state["mode"]))
+        for name, state in previous.items()), sort_keys=True))
+
+
+def _read_journal(path):
+    """None when there is no journal (no transaction left unfinished); else what it holds, {} when unreadable
+    (the files as they are then stand for the previous ones)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(to_text(f.read()))
+        return dict((name, None if data[name] is None else dict(
+            content=base64.b64decode(data[name]["content"]), mode=int(data[name]["mode"]))) for name in FILES)
+    except (IOError, OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _put_back(module, paths, previous, journal, keep_journal=False):
+    """Every file back as it was before the transaction (keyring first), then the journal removed (unless
+    keep_journal: one that could not be read, so that the next run reads the repository again); what was done, in
+    words. A put-back that fails keeps the journal, for the next run, and fails naming it."""
+    acted = {}
+    for name in FILES:
+        try:
+            acted[name] = not _same(_state(module, paths[name], name), previous[name])
+            if acted[name] and previous[name] is None:
+                os.unlink(paths[name])
+            elif acted[name]:
+                _files.replace(paths[name], previous[name]["content"], mode=previous[name]["mode"])
+        except (IOError, OSError) as e:
+            module.fail_json(msg="Putting the previous %s %s back failed: %s. %s keeps what it was, and the next run "
+                                 "puts it back if apt cannot read the repository." % (
+                                     name, paths[name], to_native(e), journal))
+    if not keep_journal:
+        _remove(module, journal)
+    if previous["definition"] is None:
+        said = "its definition was removed again" if acted["definition"] else "no definition was left"
     else:
-        _files.write_atomic(module, path, before, mode=stat.S_IMODE(st.st_mode))
-
-
-def _kept(definition_changed, definition_before, keyring_changed, keyring_before):
-    """What a failed read leaves, in words."""
-    if definition_before is None:
-        said = "its definition was removed again"
-    elif definition_changed:
-        said = "the previous definition was put back"
-    else:
-        said = "the definition was left as it was"
-    if keyring_changed:
-        said += ", with the previous keyring" if keyring_before is not None else ", and the new keyring removed"
+        said = "the previous definition was put back" if acted["definition"] else "the definition was left as it was"
+    if acted["keyring"]:
+        said += ", with the previous keyring" if previous["keyring"] is not None else ", and the new keyring removed"
     return said
+
+
+def _remove(module, path, done=()):
+    try:
+        os.unlink(path)
+    except OSError as e:
+        module.fail_json(msg="Could not remove %s: %s%s" % (
+            path, to_native(e), "; removed before it: %s" % ", ".join(done) if done else ""))
+
+
+def _own_path(path, own):
+    real = os.path.realpath(path)
+    return any(real == os.path.realpath(p) for p in own)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            key_url=dict(type="str", required=True),
+            key_url=dict(type="str", required=True, no_log=False),
             fingerprint=dict(type="str", required=True),
             pin_variable=dict(type="str", default="fingerprint"),
             keyring=dict(type="path", required=True),
@@ -233,65 +301,73 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    keyring, definition = p["keyring"], p["definition"]
-    for path in (keyring, definition):
-        if path in p["leftovers"]:
-            module.fail_json(msg="leftovers names %s, the repository's own keyring or definition. Nothing was "
-                                 "written." % path)
+    paths = dict(keyring=p["keyring"], definition=p["definition"])
+    journal = os.path.join(os.path.dirname(paths["keyring"]),
+                           ".%s.dockerops-unread" % os.path.basename(paths["definition"]))
+    for path in p["leftovers"]:
+        if _own_path(path, list(paths.values()) + [journal]):
+            module.fail_json(msg="leftovers names %s, which is the repository's own keyring, definition or journal. "
+                                 "Nothing was written." % path)
+    # Before anything is written: a host without apt-get is refused with nothing changed.
+    apt_get = module.get_bin_path("apt-get", required=True)
     key = _repo_key.pinned_key(module, p["key_url"], p["fingerprint"], p["pin_variable"], p["timeout"])
     wanted = dict(keyring=key.raw, definition=to_bytes(p["content"]))
-    before, st = {}, {}
-    before["keyring"], st["keyring"] = _current(module, keyring, "keyring")
-    before["definition"], st["definition"] = _current(module, definition, "definition")
-    changed = dict((name, before[name] is None or _differs(before[name], st[name], wanted[name]))
-                   for name in ("keyring", "definition"))
-    marker = os.path.join(os.path.dirname(keyring), ".%s.dockerops-unread" % os.path.basename(definition))
-    unread = os.path.lexists(marker)
+    current = dict((name, _state(module, paths[name], name)) for name in FILES)
+    changed = dict((name, _differs(current[name], wanted[name])) for name in FILES)
+    # A transaction a cut-off run left unfinished: apt never read what it wrote, and the journal says what was
+    # there before it.
+    unfinished = _read_journal(journal)
+    previous = dict(current)
+    previous.update(unfinished or {})
+    must_read = changed["keyring"] or changed["definition"] or unfinished is not None
     removals = [path for path in p["leftovers"] if os.path.lexists(path) and not os.path.isdir(path)]
 
-    result = dict(changed=changed["keyring"] or changed["definition"] or bool(removals),
-                  keyring_changed=changed["keyring"], definition_changed=changed["definition"],
-                  repository_changed=changed["keyring"] or changed["definition"], apt_read=False,
+    result = dict(changed=must_read or bool(removals), keyring_changed=changed["keyring"],
+                  definition_changed=changed["definition"], repository_changed=must_read, apt_read=False,
                   files_removed=removals, fingerprint=key.fingerprint, key_version=key.version,
                   subkeys=key.subkeys, user_ids=key.user_ids)
     if module._diff:
         diffs = []
         if changed["keyring"]:
-            diffs.append(dict(before_header=keyring, after_header=keyring, before=_repo_key.describe(before["keyring"]),
-                              after="%s\n" % key.summary()))
+            before, after = _repo_key.describe(current["keyring"] and current["keyring"]["content"]), key.summary()
+            if current["keyring"] and current["keyring"]["content"] == wanted["keyring"]:
+                before = "%s (owner %d:%d, mode %04o)\n" % (
+                    after, current["keyring"]["uid"], current["keyring"]["gid"], current["keyring"]["mode"])
+                after = "%s (owner 0:0, mode %04o)" % (after, FILE_MODE)
+            diffs.append(dict(before_header=paths["keyring"], after_header=paths["keyring"], before=before,
+                              after=after + "\n"))
         if changed["definition"]:
-            diffs.append(dict(before_header=definition, after_header=definition,
-                              before=to_native(before["definition"] or b""), after=p["content"]))
+            diffs.append(dict(before_header=paths["definition"], after_header=paths["definition"],
+                              before=to_native((current["definition"] or {}).get("content", b"")),
+                              after=p["content"]))
         diffs.extend(dict(before_header=path, after_header=path, before="(present)\n", after="(absent)\n")
                      for path in removals)
         result["diff"] = diffs
     if module.check_mode:
         module.exit_json(**result)
 
-    if result["repository_changed"] or unread:
-        if not unread:
-            _files.write_atomic(module, marker, b"", mode=FILE_MODE, dir_mode=DIR_MODE)
-        for name, path in (("keyring", keyring), ("definition", definition)):
-            if changed[name]:
-                _files.write_atomic(module, path, wanted[name], mode=FILE_MODE, dir_mode=DIR_MODE)
-        rc, out, err = _apt.update_one(module, definition, p["lock_timeout"])
+    if must_read:
+        try:
+            if unfinished is None:
+                _files.replace(journal, _journal_text(previous), mode=JOURNAL_MODE, dir_mode=DIR_MODE)
+            for name in FILES:
+                if changed[name]:
+                    _files.replace(paths[name], wanted[name], mode=FILE_MODE, dir_mode=DIR_MODE)
+        except (IOError, OSError) as e:
+            said = (_put_back(module, paths, previous, journal, keep_journal=unfinished == {})
+                    if os.path.lexists(journal) else "nothing was written")
+            module.fail_json(msg="Could not write %s's files: %s; %s." % (p["description"], to_native(e), said))
+        rc, out, err = _apt.update_one(module, apt_get, paths["definition"], p["lock_timeout"])
         said = _apt.read_failure(rc, out, err)
         if said:
-            # The keyring first: cut off here, the working definition still names the keyring that verifies it.
-            for name, path in (("keyring", keyring), ("definition", definition)):
-                if changed[name]:
-                    _put_back(module, path, before[name], st[name])
-            if not unread:
-                os.unlink(marker)
             module.fail_json(msg="apt could not read %s; %s. apt said (rc %s): %s" % (
-                p["description"], _kept(changed["definition"], before["definition"], changed["keyring"],
-                                        before["keyring"]), rc, said),
+                p["description"], _put_back(module, paths, previous, journal, keep_journal=unfinished == {}), rc, said),
                 rc=rc, stdout=out, stderr=err, changed=False)
-        os.unlink(marker)
+        _remove(module, journal)
         result["apt_read"] = True
 
-    for path in removals:
-        os.unlink(path)
+    for i, path in enumerate(removals):
+        _remove(module, path, removals[:i])
     module.exit_json(**result)
 
 

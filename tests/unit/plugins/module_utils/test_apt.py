@@ -51,10 +51,6 @@ class FakeModule:
         self.answers = [apt_update(n) for n in names]
         self.calls = []
 
-    def get_bin_path(self, name, required=False):
-        assert name == "apt-get" and required
-        return "/usr/bin/apt-get"
-
     def run_command(self, argv, environ_update=None):
         self.calls.append((argv, environ_update))
         return self.answers.pop(0)
@@ -62,7 +58,7 @@ class FakeModule:
 
 def test_update_one_reads_that_definition_alone_in_the_c_locale():
     module = FakeModule("ok")
-    assert _apt.update_one(module, "/etc/apt/sources.list.d/docker.sources", 60) == apt_update("ok")
+    assert _apt.update_one(module, "/usr/bin/apt-get", "/etc/apt/sources.list.d/docker.sources", 60) == apt_update("ok")
     assert module.calls == [(["/usr/bin/apt-get", "update", "-q", "-o",
                               "Dir::Etc::sourcelist=/etc/apt/sources.list.d/docker.sources", "-o",
                               "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0", "-o", "Acquire::Retries=3"],
@@ -73,7 +69,7 @@ def test_update_one_tries_again_while_the_lock_is_held(monkeypatch):
     slept = []
     monkeypatch.setattr(_apt.time, "sleep", slept.append)
     module = FakeModule("locked", "locked", "ok")
-    assert _apt.update_one(module, "/x.sources", 60) == apt_update("ok")
+    assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60) == apt_update("ok")
     assert len(module.calls) == 3 and slept == [5, 5]
 
 
@@ -85,14 +81,14 @@ def test_update_one_gives_up_at_the_lock_timeout(monkeypatch):
         now[0] += seconds
     monkeypatch.setattr(_apt.time, "sleep", sleep)
     module = FakeModule(*(["locked"] * 5))
-    assert _apt.update_one(module, "/x.sources", 12) == apt_update("locked")
+    assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 12) == apt_update("locked")
     # At 0, 5 and 10 s the lock is still held and time is left; at 15 s it is not.
     assert len(module.calls) == 4
     module = FakeModule("locked", "ok")
-    assert _apt.update_one(module, "/x.sources", 0) == apt_update("locked") and len(module.calls) == 1
+    assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 0) == apt_update("locked") and len(module.calls) == 1
 
 
 def test_update_one_does_not_retry_other_failures(monkeypatch):
     monkeypatch.setattr(_apt.time, "sleep", lambda s: pytest.fail("slept on a failure that is not the lock"))
     module = FakeModule("wrong-key", "ok")
-    assert _apt.update_one(module, "/x.sources", 60) == apt_update("wrong-key") and len(module.calls) == 1
+    assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60) == apt_update("wrong-key") and len(module.calls) == 1

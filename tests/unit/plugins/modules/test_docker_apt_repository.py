@@ -21,6 +21,7 @@ VAR = "docker_install_ubuntu_key_fingerprint"
 CONTENT = ("Types: deb\nURIs: file:///srv/docker-mirror/linux/debian\nSuites: bookworm\nComponents: stable\n"
            "Signed-By: %s\n")
 OLD_CONTENT = CONTENT.replace("docker-mirror", "old-mirror")
+ORIGINAL_GET_BIN_PATH = basic.AnsibleModule.get_bin_path
 
 
 def key(name):
@@ -41,10 +42,10 @@ class Host:
         self.root = tmp_path
         self.keyring = tmp_path / "keyrings" / "docker.gpg"
         self.definition = tmp_path / "sources.list.d" / "docker.sources"
-        self.definition.parent.mkdir()
-        self.marker = tmp_path / "keyrings" / ".docker.sources.dockerops-unread"
+        self.definition.parent.mkdir(exist_ok=True)
+        self.journal = tmp_path / "keyrings" / ".docker.sources.dockerops-unread"
         self.served = tmp_path / "mirror" / "gpg"
-        self.served.parent.mkdir()
+        self.served.parent.mkdir(exist_ok=True)
         self.serve("pinned.asc")
         self.answers = []
         self.calls = []
@@ -52,7 +53,7 @@ class Host:
 
         def run_command(module, argv, environ_update=None):
             # What apt would read at this moment, for the order of the writes.
-            host.calls.append(dict(argv=argv, env=environ_update, marker=host.marker.exists(),
+            host.calls.append(dict(argv=argv, env=environ_update, journal=host.journal.exists(),
                                    keyring=host.read(host.keyring), definition=host.read(host.definition)))
             return apt_update(host.answers.pop(0))
         monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
@@ -116,12 +117,12 @@ def test_first_run_writes_both_root_0644_then_apt_reads_that_definition_alone(ho
         st = os.stat(str(path))
         assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o644)
     assert mode(host.keyring.parent) == 0o755
-    # apt read both new files, with the marker of an unread repository there; the marker is gone once it did.
+    # apt read both new files, with the journal of an unfinished transaction there; it is gone once apt read them.
     [call] = host.calls
     assert call["argv"] == _apt.update_argv("/usr/bin/apt-get", str(host.definition))
     assert call["env"] == {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
-    assert call["marker"] and call["keyring"] == key("pinned.gpg") and call["definition"] == host.content().encode()
-    assert not host.marker.exists()
+    assert call["journal"] and call["keyring"] == key("pinned.gpg") and call["definition"] == host.content().encode()
+    assert not host.journal.exists()
     assert sorted(host.listing()) == ["keyrings/docker.gpg", "sources.list.d/docker.sources"]
 
 
@@ -223,16 +224,116 @@ def test_the_lock_held_past_the_timeout_fails_naming_it(host):
     assert kind == "Exit" and res["apt_read"] is True and len(host.calls) == 3
 
 
-def test_a_run_cut_off_before_apt_read_is_read_by_the_next_even_with_nothing_to_write(host):
+def test_an_unreadable_journal_makes_the_next_runs_read_until_apt_can(host):
+    # A journal that cannot be read (cut off while it was written): the files as they are stand for the previous
+    # ones, and the journal stays until apt reads the repository.
     host.converge()
-    host.marker.write_bytes(b"")
+    host.journal.write_bytes(b"")
+    kind, res = host.run(_ansible_check_mode=True)
+    assert kind == "Exit" and res["changed"] is True and res["repository_changed"] is True and host.calls == []
     kind, res = host.run("wrong-key")
     assert kind == "Fail" and "; the definition was left as it was. apt said" in res["msg"]
-    assert host.marker.exists(), "a failed read must keep saying the repository was never read"
+    assert host.journal.exists(), "a failed read must keep saying the repository was never read"
     kind, res = host.run("ok")
-    assert kind == "Exit" and res["changed"] is False and res["apt_read"] is True and not host.marker.exists()
+    assert kind == "Exit" and res["changed"] is True and res["apt_read"] is True and not host.journal.exists()
     kind, res = host.run()
-    assert res["apt_read"] is False
+    assert res["changed"] is False and res["apt_read"] is False
+
+
+class Killed(BaseException):
+    """The module's process killed at that point (a lost host, a killed controller): nothing after it runs."""
+
+
+def kill_at(monkeypatch, nth):
+    """Kill the module at its nth file write (1-based: the journal is the first of a transaction)."""
+    real, count = docker_apt_repository._files.replace, [0]
+
+    def replace(path, content, **kw):
+        count[0] += 1
+        if count[0] == nth:
+            raise Killed(path)
+        return real(path, content, **kw)
+    monkeypatch.setattr(docker_apt_repository._files, "replace", replace)
+
+
+def old_host(host):
+    """A host converged by hand on another mirror and key: what the put-back must come back to."""
+    host.keyring.parent.mkdir()
+    host.keyring.write_bytes(key("pinned-and-other.gpg"))
+    host.definition.write_text(OLD_CONTENT % host.keyring)
+    return host.listing()
+
+
+@pytest.mark.parametrize("nth, left", [
+    (3, "new keyring, old definition"),   # journal, keyring, then killed before the definition
+    (4, "put-back cut off"),              # journal, keyring, definition; the read fails; killed putting the
+])                                        # definition back, after the keyring
+def test_a_transaction_cut_off_is_put_back_by_the_next_run_from_its_journal(host, monkeypatch, nth, left):
+    before = old_host(host)
+    kill_at(monkeypatch, nth)
+    with pytest.raises(Killed):
+        host.run(*(["wrong-key"] if nth == 4 else []))
+    assert host.journal.exists() and host.listing() != before
+    monkeypatch.undo()
+    patch_exits(monkeypatch)
+    host.__init__(host.root, monkeypatch)
+    # The next run writes what is missing, apt cannot read it, and the host comes back to what it was before the
+    # cut-off run, not to what that run left.
+    kind, res = host.run("wrong-key")
+    assert kind == "Fail" and "; the previous definition was put back, with the previous keyring. apt said" \
+        in res["msg"], left
+    assert host.listing() == before
+
+
+def test_a_write_that_fails_puts_back_what_was_written(host, monkeypatch):
+    before = old_host(host)
+    real = docker_apt_repository._files.replace
+
+    def replace(path, content, **kw):
+        if path == str(host.definition):
+            raise OSError(30, "Read-only file system")
+        return real(path, content, **kw)
+    monkeypatch.setattr(docker_apt_repository._files, "replace", replace)
+    kind, res = host.run()
+    assert kind == "Fail" and res["msg"] == (
+        "Could not write Docker's repository at file:///srv/docker-mirror/linux/debian (bookworm stable)'s files: "
+        "[Errno 30] Read-only file system; the definition was left as it was, with the previous keyring.")
+    assert host.listing() == before
+
+
+def test_writes_and_put_backs_go_keyring_first(host, monkeypatch):
+    old_host(host)
+    done = []
+    real_replace, real_unlink = docker_apt_repository._files.replace, os.unlink
+    monkeypatch.setattr(docker_apt_repository._files, "replace",
+                        lambda path, content, **kw: (done.append(("write", path)), real_replace(path, content, **kw)))
+    monkeypatch.setattr(docker_apt_repository.os, "unlink", lambda path: (done.append(("unlink", path)),
+                                                                          real_unlink(path)))
+    kind, res = host.run("wrong-key")
+    assert kind == "Fail"
+    k, d, j = str(host.keyring), str(host.definition), str(host.journal)
+    assert done == [("write", j), ("write", k), ("write", d), ("write", k), ("write", d), ("unlink", j)]
+    host.definition.unlink()
+    host.keyring.unlink()
+    done[:] = []
+    kind, res = host.run("wrong-key")
+    assert done == [("write", j), ("write", k), ("write", d), ("unlink", k), ("unlink", d), ("unlink", j)]
+
+
+def test_a_leftover_that_cannot_be_removed_is_named_with_what_went_before(host, monkeypatch):
+    d = host.root / "sources.list.d"
+    for name in ("a.list", "b.list", "c.list"):
+        (d / name).write_text("deb old\n")
+    real_unlink = os.unlink
+
+    def unlink(path):
+        if path.endswith("b.list"):
+            raise OSError(16, "Device or resource busy")
+        real_unlink(path)
+    monkeypatch.setattr(docker_apt_repository.os, "unlink", unlink)
+    kind, res = host.run("ok", leftovers=[str(d / n) for n in ("a.list", "b.list", "c.list")])
+    assert kind == "Fail" and res["msg"] == "Could not remove %s: [Errno 16] Device or resource busy; removed before " \
+        "it: %s" % (d / "b.list", d / "a.list")
 
 
 @pytest.mark.parametrize("served, words", [
@@ -249,11 +350,18 @@ def test_a_key_that_is_not_exactly_the_pin_writes_nothing_and_runs_no_apt(host, 
     assert host.calls == [] and host.listing() == before
 
 
-def test_leftovers_naming_the_repository_s_own_files_are_refused(host):
-    kind, res = host.run(leftovers=[str(host.definition)])
-    assert kind == "Fail" and res["msg"] == ("leftovers names %s, the repository's own keyring or definition. "
-                                             "Nothing was written." % host.definition)
-    assert host.listing() == {} and host.calls == []
+@pytest.mark.parametrize("alias", ["{d}", "{k}", "{j}", "{root}/sources.list.d/./docker.sources",
+                                   "{root}/sources.list.d/../sources.list.d/docker.sources", "{root}/link.sources"])
+def test_leftovers_naming_the_repository_s_own_files_are_refused(host, alias):
+    host.converge()
+    before = host.listing()
+    (host.root / "link.sources").symlink_to(host.definition)
+    path = alias.format(d=host.definition, k=host.keyring, j=host.journal, root=host.root)
+    kind, res = host.run(leftovers=[path])
+    assert kind == "Fail" and res["msg"] == ("leftovers names %s, which is the repository's own keyring, definition "
+                                             "or journal. Nothing was written." % path)
+    (host.root / "link.sources").unlink()
+    assert host.listing() == before and host.calls == []
 
 
 def test_a_directory_at_the_definition_is_refused_naming_it(host):
@@ -261,3 +369,14 @@ def test_a_directory_at_the_definition_is_refused_naming_it(host):
     kind, res = host.run()
     assert kind == "Fail" and res["msg"] == "definition %s is a directory. Nothing was written." % host.definition
     assert host.calls == [] and not host.keyring.exists()
+
+
+def test_a_host_without_apt_get_is_refused_before_anything_is_written(host, monkeypatch, tmp_path):
+    # Ansible's own lookup (not the fixture's stand-in), on a PATH without apt-get.
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", ORIGINAL_GET_BIN_PATH)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    kind, res = host.run()
+    assert kind == "Fail" and "apt-get" in res["msg"]
+    assert host.listing() == {} and host.calls == []
