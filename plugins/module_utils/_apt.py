@@ -12,9 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 LOCK_WORDS = "Could not get lock"
+# apt 2.x: "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 7 (python3)"
+HOLDER = re.compile(r"It is held by process (\d+) \(([^)]*)\)")
 RETRY_DELAY = 5
 # English words: the failure is recognised by apt's own prefixes ("Err:", "W: ", "E: ").
 C_LOCALE = dict(LANG="C", LC_ALL="C", LC_MESSAGES="C")
@@ -45,11 +48,19 @@ def update_argv(apt_get, definition):
 
 def update_one(module, apt_get, definition, lock_timeout):
     """Run that read with apt_get (its path), again while another apt holds the lists lock and lock_timeout (s)
-    allows: (rc, out, err)."""
+    allows: (rc, out, err). A read that had to wait says so in a warning, naming the holder apt named."""
     argv = update_argv(apt_get, definition)
-    deadline = time.monotonic() + lock_timeout
+    start = time.monotonic()
+    holder = None
     while True:
         rc, out, err = module.run_command(argv, environ_update=C_LOCALE)
-        if LOCK_WORDS not in err or time.monotonic() >= deadline:
+        if LOCK_WORDS not in err:
+            if holder is not None:
+                module.warn("apt's lists lock was held by another process (%s): the read of %s waited %d s for it"
+                            % (holder, definition, round(time.monotonic() - start)))
             return rc, out, err
+        if time.monotonic() >= start + lock_timeout:
+            return rc, out, err
+        found = HOLDER.search(err)
+        holder = "process %s, %s" % found.groups() if found else "apt did not say which"
         time.sleep(RETRY_DELAY)

@@ -64,6 +64,12 @@ def replace(path, content, mode=0o644, dir_mode=0o755):
         raise
 
 
+def attributes_differ(uid, gid, mode, want_mode, want_gid=0):
+    """Whether a file owned by uid:gid with these permission bits is not as write_atomic leaves one: root-owned,
+    group want_gid, want_mode."""
+    return uid != 0 or gid != want_gid or mode != want_mode
+
+
 def read_text(path):
     """path's text, or "" when it cannot be read (absent, or not readable)."""
     try:

@@ -211,8 +211,8 @@ def _state(module, path, option):
 
 
 def _differs(state, wanted):
-    return (state is None or state["content"] != wanted or (state["uid"], state["gid"]) != (0, 0)
-            or state["mode"] != FILE_MODE)
+    return (state is None or state["content"] != wanted
+            or _files.attributes_differ(state["uid"], state["gid"], state["mode"], FILE_MODE))
 
 
 def _same(state, previous):

@@ -223,6 +223,16 @@ messages:
   returned: always
   type: list
   elements: str
+files_not_put_back:
+  description:
+    - Files this call had changed that could not be put back as they were (a full or read-only file system), each
+      with the error. Every other file is still put back and the engine started again. Such a file stays in
+      RV(fragments_changed) or RV(files_removed), and the result is changed.
+    - A removed file that may name one that could not come back (the proxy's drop-in) stays removed, and the hosts
+      drop-in stays as written when daemon.json could not be put back; both are listed here with the reason.
+  returned: when a rollback could not put every file back (only in a failure result)
+  type: list
+  elements: str
 """
 
 import glob
@@ -320,7 +330,7 @@ def _attributes_differ(path, mode, gid=0):
         st = os.stat(path)
     except OSError:
         return False
-    return st.st_uid != 0 or st.st_gid != gid or stat.S_IMODE(st.st_mode) != mode
+    return _files.attributes_differ(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), mode, gid)
 
 
 def _read_json(module, path, what):
@@ -346,6 +356,7 @@ class Transaction(object):
         self.removals = []  # (path, ("link", target) or ("file", bytes, mode)), for the files to remove
         self.written = False  # the fragments and removals are done (and not put back)
         self.dirs_made = []
+        self.missed = []  # (path, why): what a put-back could not put back
 
     # -- reading ---------------------------------------------------------------------------------------------
     def state(self):
@@ -449,21 +460,49 @@ class Transaction(object):
                 os.unlink(path)
             except OSError as e:
                 self.put_back_fragments()
-                self.fail("Could not remove %s: %s. The files this call had changed were put back; nothing else was "
-                          "changed." % (path, e))
+                self.fail("Could not remove %s: %s. %s" % (path, e, self.put_back_said(
+                    "The files this call had changed were put back; nothing else was changed.")))
 
     def put_back_fragments(self):
-        """The fragments written and the files removed, as they were before this call."""
+        """The fragments written and the files removed, as they were before this call, each tried whatever became of
+        the others: the ones that could not be, with why."""
         self.written = False
         for path, (before, _wanted) in sorted(self.fragments.items()):
-            self.put_back(before, path)
+            self.attempt(path, self.put_back, before, path)
+        # Back in the reverse order of removal (the proxy's settings, then the drop-in naming them). A file that
+        # may name one that could not come back stays removed: a drop-in whose EnvironmentFile is missing would keep
+        # the engine from starting.
+        lost = None
         for path, was in reversed(self.removals):
             if os.path.lexists(path):
                 continue
+            if lost:
+                self.missed.append((path, "left removed, as %s could not be put back" % lost))
+                continue
+            before = len(self.missed)
             if was[0] == "link":
-                os.symlink(was[1], path)
+                self.attempt(path, os.symlink, was[1], path)
             else:
-                _files.write_atomic(self.module, path, was[1], mode=was[2])
+                self.attempt(path, _files.replace, path, was[1], was[2])
+            lost = path if len(self.missed) > before else None
+
+    def attempt(self, path, action, *args):
+        """action(*args), for a put-back that goes on when one file cannot be put back: that file is noted in
+        self.missed, with why."""
+        try:
+            action(*args)
+        except (IOError, OSError) as e:
+            self.missed.append((path, e.strerror or str(e)))
+
+    def missed_text(self):
+        return "; ".join("%s (%s)" % m for m in self.missed)
+
+    def put_back_said(self, done):
+        """The words for a put-back: done when every file is back, else which are not."""
+        if not self.missed:
+            return done
+        return ("The files this call had changed were put back, except %s: put them back by hand."
+                % self.missed_text())
 
     def fragment_diffs(self):
         return [dict(before_header=path, after_header=path, before=(before or b"").decode("utf-8", "replace"),
@@ -493,21 +532,27 @@ class Transaction(object):
     def fail(self, msg, **extra):
         self.result.update(extra)
         if not self.written:
-            # Nothing planned was written, or it was put back: the result does not claim it.
-            self.result.update(fragments_changed=[], files_removed=[], directories_changed=list(self.dirs_made))
+            # Nothing planned was written, or it was put back: the result does not claim it. A file that could not
+            # be put back is still claimed, and the call has then changed the host.
+            stuck = set(path for path, _why in self.missed)
+            self.result.update(fragments_changed=[p for p in self.result["fragments_changed"] if p in stuck],
+                               files_removed=[p for p in self.result["files_removed"] if p in stuck],
+                               directories_changed=list(self.dirs_made))
             self.result["messages"] = [m for m in self.result["messages"] if not m.startswith("restart: removed ")]
             if self.result.get("action") != "rolled_back":
-                self.result["changed"] = bool(self.dirs_made)
+                self.result["changed"] = bool(self.dirs_made or stuck)
+        if self.missed:
+            self.result["files_not_put_back"] = ["%s (%s)" % m for m in self.missed]
         self.module.fail_json(msg=msg, **self.result)
 
     def put_back(self, previous_text, path=None):
-        """daemon.json (or path) as it was before this call (absent if it was)."""
+        """daemon.json (or path) as it was before this call (absent if it was); OSError when it cannot be."""
         path = path or self.path
         if previous_text is None:
             if os.path.exists(path):
                 os.unlink(path)
         else:
-            _files.write_atomic(self.module, path, previous_text)
+            _files.replace(path, previous_text)
 
     def wanted_dropin(self, config):
         """The hosts drop-in's bytes for config (None: no drop-in); raises DaemonApplyError on a refusal."""
@@ -563,13 +608,19 @@ class Transaction(object):
             err = "the engine came up without %s" % ", ".join(behind)
         journal = self.engine.journal()
         self.engine.systemd("stop", "docker.socket", "docker.service")
-        self.put_back(previous_text)
+        # Every file is tried, and the engine started again, whatever becomes of the others.
+        self.attempt(self.path, self.put_back, previous_text)
+        json_stuck = bool(self.missed)
         self.put_back_fragments()
         if self.dropin_after != self.dropin_before:
-            self.put_back(self.dropin_before, self.dropin)
+            # The drop-in goes with daemon.json: hosts in one and -H in the other keep dockerd from starting.
+            if json_stuck:
+                self.missed.append((self.dropin, "left as written, to match %s" % self.path))
+            else:
+                self.attempt(self.dropin, self.put_back, self.dropin_before, self.dropin)
         if netdb:
-            shutil.copy2(netdb + ".dockerops-previous", netdb)
-            os.unlink(netdb + ".dockerops-previous")
+            # A rename: no new blocks on a full file system, and the store is never half-written.
+            self.attempt(netdb + ".dockerops-previous", os.replace, netdb + ".dockerops-previous", netdb)
         self.engine.systemd("daemon-reload")
         self.engine.systemd("reset-failed", "docker.service", "docker.socket")
         self.engine.systemd("start", "docker.service")
@@ -577,12 +628,13 @@ class Transaction(object):
         said = [line for line in journal.splitlines()
                 if any(w in line.lower() for w in ("failed to start daemon", "level=fatal", "unable to configure",
                                                    "invalid"))]
+        put = ("The previous configuration was put back" if not self.missed else
+               "The previous configuration was put back, except %s (put them back by hand)" % self.missed_text())
         self.fail("dockerd did not start with the new daemon.json (options changed: %s). dockerd said: %s. %s"
                   % (", ".join(self.shown_changes) or "none",
                      said[-1].strip() if said else (err.strip() or "nothing; see journalctl -u docker"),
-                     "The previous configuration was put back and the engine is running again."
-                     if back else "The previous configuration was put back, but the engine did not answer again:"
-                     " look at journalctl -u docker."),
+                     put + (" and the engine is running again." if back else
+                            ", but the engine did not answer again: look at journalctl -u docker.")),
                   action="rolled_back", rolled_back=True, engine_answers=bool(back))
 
     def reload(self, config):
@@ -767,10 +819,11 @@ class Transaction(object):
             _files.write_atomic(module, self.path, daemon_apply.canonical(step))
             got, err = self.reload(step)
             if got is None:
-                self.put_back(previous_text)
+                self.attempt(self.path, self.put_back, previous_text)
                 self.put_back_fragments()
-                self.fail("Turning live-restore on by a reload failed (%s); the previous daemon.json was put back and "
-                          "nothing was restarted." % (err or "the engine did not show live-restore"))
+                self.fail("Turning live-restore on by a reload failed (%s); nothing was restarted. %s"
+                          % (err or "the engine did not show live-restore", self.put_back_said(
+                              "The previous daemon.json was put back.")))
             self.result["messages"].append("live-restore turned on by a reload before the restart")
 
         # Read by systemd at the daemon-reload of the restart below; put back with daemon.json on a rollback. The

@@ -142,10 +142,6 @@ KEY_MODE = 0o644
 DIR_MODE = 0o755
 
 
-def _attrs_differ(st):
-    return st.st_uid != 0 or st.st_gid != 0 or stat.S_IMODE(st.st_mode) != KEY_MODE
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -170,7 +166,8 @@ def main():
         st = os.stat(dest)
         with open(dest, "rb") as f:
             current = f.read()
-    changed = current != content or _attrs_differ(st)
+    changed = current != content or _files.attributes_differ(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode),
+                                                             KEY_MODE)
     result = dict(changed=changed, fingerprint=key.fingerprint, key_version=key.version, subkeys=key.subkeys,
                   user_ids=key.user_ids, dest=dest)
     if module._diff and changed:

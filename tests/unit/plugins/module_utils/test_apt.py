@@ -50,10 +50,14 @@ class FakeModule:
     def __init__(self, *names):
         self.answers = [apt_update(n) for n in names]
         self.calls = []
+        self.warnings = []
 
     def run_command(self, argv, environ_update=None):
         self.calls.append((argv, environ_update))
         return self.answers.pop(0)
+
+    def warn(self, msg):
+        self.warnings.append(msg)
 
 
 def test_update_one_reads_that_definition_alone_in_the_c_locale():
@@ -71,6 +75,27 @@ def test_update_one_tries_again_while_the_lock_is_held(monkeypatch):
     module = FakeModule("locked", "locked", "ok")
     assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60) == apt_update("ok")
     assert len(module.calls) == 3 and slept == [5, 5]
+
+
+def test_a_read_that_waited_for_the_lock_says_so_naming_the_holder(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(_apt.time, "monotonic", lambda: now[0])
+
+    def sleep(seconds):
+        now[0] += seconds
+    monkeypatch.setattr(_apt.time, "sleep", sleep)
+    module = FakeModule("locked", "locked", "ok")
+    _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60)
+    # The recorded holder: the python3 holding the lock while it was recorded (fixtures' README).
+    assert module.warnings == ["apt's lists lock was held by another process (process 7, python3): the read of "
+                               "/x.sources waited 10 s for it"]
+    module = FakeModule("ok")
+    _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60)
+    assert module.warnings == []
+    # Given up at the timeout: the failure says it (apt's words), not a warning.
+    module = FakeModule("locked", "locked")
+    _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 5)
+    assert module.warnings == []
 
 
 def test_update_one_gives_up_at_the_lock_timeout(monkeypatch):

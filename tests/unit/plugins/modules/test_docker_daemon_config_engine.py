@@ -3,6 +3,7 @@
 No tool runs here: a host without docker and dockerd, and the engine's answers recorded from a real engine
 (tests/unit/fixtures/docker_info/README.md).
 """
+import errno
 import json
 import os
 
@@ -212,6 +213,109 @@ def test_a_removed_proxy_is_put_back_as_it_was_when_the_engine_does_not_come_up(
     assert os.readlink(str(dropin)) == str(real_dropin)
     assert env.read_text() == "HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n"
     assert oct(env.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("read_only", ["daemon.json", "fragments/40-storage.json"])
+def test_a_file_that_cannot_be_put_back_does_not_stop_the_rest_of_the_rollback(engine, tmp_path, monkeypatch,
+                                                                                read_only):
+    # As above, and from the restart on the file system takes no new file at one path (EROFS: what the kernel answers
+    # the temporary file's creation on a file system remounted read-only). The other files, the removed proxy
+    # settings among them, are still put back, the engine is still started again, and the failure names the file left
+    # as this call wrote it.
+    from ansible_collections.dockerops.host.plugins.module_utils import _files
+    real_copy, stuck = _files._temporary_copy, str(tmp_path / read_only)
+
+    def read_only_there(path, *args):
+        if path == stuck:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.dirname(path))
+        return real_copy(path, *args)
+    engine.state.update(info="engine-20.10-full.json", fails_restart=True,
+                        on_restart=lambda: monkeypatch.setattr(_files, "_temporary_copy", read_only_there))
+    fragment, env = tmp_path / "fragments" / "40-storage.json", tmp_path / "proxy.env"
+    fragment.write_text('{"storage-driver": "devicemapper"}')
+    env.write_text("HTTPS_PROXY=http://proxy.example:3128\n")
+    env.chmod(0o600)
+    config = {"live-restore": True, "storage-driver": "devicemapper"}
+    kind, res = engine({"live-restore": True}, config, fragments={"40-storage.json": {"storage-driver": "overlay2"}},
+                       remove_files=[str(env)])
+    assert kind == "Fail" and res["action"] == "rolled_back"
+    assert res["files_not_put_back"] == ["%s (Read-only file system)" % stuck]
+    # (This fake engine stays down after the failed restart.)
+    assert res["msg"].endswith(
+        "The previous configuration was put back, except %s (Read-only file system) (put them back by hand), but the "
+        "engine did not answer again: look at journalctl -u docker." % stuck)
+    if read_only == "daemon.json":
+        assert fragment.read_text() == '{"storage-driver": "devicemapper"}' and res["fragments_changed"] == []
+    else:
+        assert json.loads((tmp_path / "daemon.json").read_text()) == config
+        # Still as this call wrote it: the result says so.
+        assert res["fragments_changed"] == [stuck] and res["changed"] is True
+    assert env.read_text() == "HTTPS_PROXY=http://proxy.example:3128\n" and oct(env.stat().st_mode & 0o777) == "0o600"
+    restart = engine.calls.index(["/usr/bin/systemctl", "restart", "docker.service"])
+    assert ["/usr/bin/systemctl", "start", "docker.service"] in engine.calls[restart:]
+
+
+def test_a_fragment_left_by_a_failed_live_restore_reload_makes_the_failure_changed(engine28, tmp_path, monkeypatch):
+    # The live-restore reload fails (as in the test below) and the storage fragment cannot be put back (EROFS from the
+    # reload on): the failure names it, still lists it as written, is changed, and daemon.json and the proxy are back.
+    from ansible_collections.dockerops.host.plugins.module_utils import _files
+    real_copy, stuck = _files._temporary_copy, str(tmp_path / "fragments" / "40-storage.json")
+
+    def read_only_there(path, *args):
+        if path == stuck:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.dirname(path))
+        return real_copy(path, *args)
+    real_run = basic.AnsibleModule.run_command
+
+    def run_command(self, argv, **kw):
+        if argv[1:3] == ["kill", "--signal=HUP"]:
+            monkeypatch.setattr(_files, "_temporary_copy", read_only_there)
+        return real_run(self, argv, **kw)
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
+    kind, res = engine28({"live-restore": True})
+    assert kind == "Fail" and res["msg"].startswith("Turning live-restore on by a reload failed")
+    assert res["msg"].endswith("nothing was restarted. The files this call had changed were put back, except %s "
+                               "(Read-only file system): put them back by hand." % stuck)
+    assert res["files_not_put_back"] == ["%s (Read-only file system)" % stuck]
+    assert res["fragments_changed"] == [stuck] and res["files_removed"] == [] and res["changed"] is True
+    assert json.loads((tmp_path / "daemon.json").read_text()) == {"storage-driver": "devicemapper"}
+    assert (tmp_path / "proxy.conf").exists() and oct((tmp_path / "proxy.env").stat().st_mode & 0o777) == "0o600"
+    assert "s3cret" not in json.dumps(res)
+
+
+def test_a_drop_in_stays_removed_when_the_settings_it_names_cannot_come_back(engine, tmp_path, monkeypatch):
+    # The proxy's drop-in and its settings file were removed (drop-in first); the restart fails and the settings file
+    # cannot be written back (EROFS). Putting the drop-in back would name a missing EnvironmentFile, and systemd
+    # would not start the engine at all: it stays removed, and both are named.
+    from ansible_collections.dockerops.host.plugins.module_utils import _files
+    dropin, env = tmp_path / "http-proxy.conf", tmp_path / "proxy.env"
+    real_copy = _files._temporary_copy
+
+    def read_only_there(path, *args):
+        if path == str(env):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.dirname(path))
+        return real_copy(path, *args)
+    engine.state.update(info="engine-20.10-full.json", fails_restart=True,
+                        on_restart=lambda: monkeypatch.setattr(_files, "_temporary_copy", read_only_there))
+    dropin.write_text("[Service]\nEnvironmentFile=%s\n" % env)
+    env.write_text("HTTPS_PROXY=http://user:s3cret@proxy.example:3128\n")
+    env.chmod(0o600)
+    config = {"live-restore": True}
+    kind, res = engine(config, config, remove_files=[str(dropin), str(env)])
+    assert kind == "Fail" and res["action"] == "rolled_back"
+    assert res["files_not_put_back"] == ["%s (Read-only file system)" % env,
+                                         "%s (left removed, as %s could not be put back)" % (dropin, env)]
+    assert not dropin.exists() and not env.exists()
+    assert res["files_removed"] == [str(dropin), str(env)] and "s3cret" not in json.dumps(res)
+
+
+def test_every_file_put_back_leaves_no_files_not_put_back_in_the_result(engine, tmp_path):
+    engine.state.update(info="engine-20.10-full.json", fails_restart=True)
+    config = {"live-restore": True, "storage-driver": "devicemapper"}
+    kind, res = engine({"live-restore": True}, config, fragments={"40-storage.json": {"storage-driver": "overlay2"}})
+    assert kind == "Fail" and "files_not_put_back" not in res
+    assert res["msg"].endswith("The previous configuration was put back, but the engine did not answer again: look "
+                               "at journalctl -u docker.")
 
 
 @pytest.fixture
