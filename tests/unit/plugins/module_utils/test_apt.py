@@ -60,6 +60,17 @@ class FakeModule:
         self.warnings.append(msg)
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    """_apt's time: monotonic starts at 1000 s and moves only when _apt sleeps."""
+    now = [1000.0]
+    monkeypatch.setattr(_apt.time, "monotonic", lambda: now[0])
+
+    def sleep(seconds):
+        now[0] += seconds
+    monkeypatch.setattr(_apt.time, "sleep", sleep)
+
+
 def test_update_one_reads_that_definition_alone_in_the_c_locale():
     module = FakeModule("ok")
     assert _apt.update_one(module, "/usr/bin/apt-get", "/etc/apt/sources.list.d/docker.sources", 60) == apt_update("ok")
@@ -77,13 +88,7 @@ def test_update_one_tries_again_while_the_lock_is_held(monkeypatch):
     assert len(module.calls) == 3 and slept == [5, 5]
 
 
-def test_a_read_that_waited_for_the_lock_says_so_naming_the_holder(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(_apt.time, "monotonic", lambda: now[0])
-
-    def sleep(seconds):
-        now[0] += seconds
-    monkeypatch.setattr(_apt.time, "sleep", sleep)
+def test_a_read_that_waited_for_the_lock_says_so_naming_the_holder(clock):
     module = FakeModule("locked", "locked", "ok")
     _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 60)
     # The recorded holder: the python3 holding the lock while it was recorded (fixtures' README).
@@ -98,13 +103,7 @@ def test_a_read_that_waited_for_the_lock_says_so_naming_the_holder(monkeypatch):
     assert module.warnings == []
 
 
-def test_update_one_gives_up_at_the_lock_timeout(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(_apt.time, "monotonic", lambda: now[0])
-
-    def sleep(seconds):
-        now[0] += seconds
-    monkeypatch.setattr(_apt.time, "sleep", sleep)
+def test_update_one_gives_up_at_the_lock_timeout(clock):
     module = FakeModule(*(["locked"] * 5))
     assert _apt.update_one(module, "/usr/bin/apt-get", "/x.sources", 12) == apt_update("locked")
     # At 0, 5 and 10 s the lock is still held and time is left; at 15 s it is not.
