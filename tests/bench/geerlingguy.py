@@ -48,21 +48,6 @@ FLOOR_SET = ["-e", json.dumps({"docker_install_ubuntu_python_packages": ["python
 HOST = "bench-compare"
 
 
-def timed_playbook(path, env, extra=()):
-    """(wall s, controller CPU s, the host's recap line) of one ansible-playbook run; a failed run stops the script."""
-    cpu = bench.children_cpu()
-    start = time.monotonic()
-    result = subprocess.run(["ansible-playbook", path, "-i", bench.inventory([HOST]), "-f", "5"] + list(extra),
-                            env=dict(os.environ, ANSIBLE_PIPELINING="True", ANSIBLE_STDOUT_CALLBACK="default", **env),
-                            capture_output=True, text=True)
-    wall, cpu = time.monotonic() - start, bench.children_cpu() - cpu
-    if result.returncode:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-2000:])
-        raise SystemExit("failed: ansible-playbook %s" % path)
-    recap = [line.split(":", 1)[1].strip() for line in result.stdout.splitlines() if line.startswith(HOST + " ")]
-    return wall, cpu, recap[-1] if recap else ""
-
-
 def write(out, runs, role, commit, rounds):
     summary = {k: {"runs": v, "wall_median": statistics.median(x["wall"] for x in v),
                    "cpu_median": statistics.median(x["cpu"] for x in v) if "cpu" in v[0] else None}
@@ -106,10 +91,10 @@ def main():
             for name, path, env, extra in sides:
                 bench.start_hosts([HOST])
                 for phase in ("first", "rerun"):
-                    wall, cpu, recap = timed_playbook(path, env, extra)
-                    bench.log("%s %s: %.1f s, %.2f CPU s (%s)" % (name, phase, wall, cpu, recap))
-                    runs.setdefault("%s_%s" % (name, phase), []).append(
-                        {"wall": round(wall, 2), "cpu": round(cpu, 2), "recap": recap})
+                    # bench.py's run: a failure stops the script, and so does a rerun that changes anything.
+                    wall, cpu = bench.playbook([HOST], path, env=env, extra=extra, rerun=phase == "rerun")
+                    bench.log("%s %s: %.1f s, %.2f CPU s" % (name, phase, wall, cpu))
+                    runs.setdefault("%s_%s" % (name, phase), []).append({"wall": round(wall, 2), "cpu": round(cpu, 2)})
                 bench.remove_hosts([HOST])
             for name, script in floors:
                 bench.start_hosts([HOST])
