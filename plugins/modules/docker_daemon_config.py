@@ -479,20 +479,22 @@ class Transaction(object):
             if lost:
                 self.missed.append((path, "left removed, as %s could not be put back" % lost))
                 continue
-            before = len(self.missed)
             if was[0] == "link":
-                self.attempt(path, os.symlink, was[1], path)
+                back = self.attempt(path, os.symlink, was[1], path)
             else:
-                self.attempt(path, _files.replace, path, was[1], was[2])
-            lost = path if len(self.missed) > before else None
+                back = self.attempt(path, _files.replace, path, was[1], was[2])
+            if not back:
+                lost = path
 
     def attempt(self, path, action, *args):
-        """action(*args), for a put-back that goes on when one file cannot be put back: that file is noted in
-        self.missed, with why."""
+        """action(*args), for a put-back that goes on when one file cannot be put back: whether it was, that file
+        noted in self.missed, with why, when not."""
         try:
             action(*args)
         except (IOError, OSError) as e:
             self.missed.append((path, e.strerror or str(e)))
+            return False
+        return True
 
     def missed_text(self):
         return "; ".join("%s (%s)" % m for m in self.missed)
@@ -609,12 +611,11 @@ class Transaction(object):
         journal = self.engine.journal()
         self.engine.systemd("stop", "docker.socket", "docker.service")
         # Every file is tried, and the engine started again, whatever becomes of the others.
-        self.attempt(self.path, self.put_back, previous_text)
-        json_stuck = bool(self.missed)
+        json_back = self.attempt(self.path, self.put_back, previous_text)
         self.put_back_fragments()
         if self.dropin_after != self.dropin_before:
             # The drop-in goes with daemon.json: hosts in one and -H in the other keep dockerd from starting.
-            if json_stuck:
+            if not json_back:
                 self.missed.append((self.dropin, "left as written, to match %s" % self.path))
             else:
                 self.attempt(self.dropin, self.put_back, self.dropin_before, self.dropin)
